@@ -1,0 +1,5 @@
+"""``python -m sourcecheck``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,192 @@
+"""The command line: parse -> verify -> render -> exit code. Thin on purpose.
+
+Heavy modules (httpx, pydantic, selectolax, rich) are imported inside the commands, so that
+``sourcecheck --version`` and ``--help`` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+from urllib.parse import urlsplit
+
+import typer
+
+from . import __version__
+from .models import ExitStatus
+from .report import Format
+
+if TYPE_CHECKING:
+    from .models import Report, SourceResult, Sources
+    from .verify import Options
+
+app = typer.Typer(
+    name="sourcecheck",
+    help="Check that every quote in an article still appears, word for word, in its source.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sourcecheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Check that every quote in an article still appears, word for word, in its source."""
+
+
+def _fail(lines: list[str]) -> typer.Exit:
+    for line in lines:
+        typer.echo(f"sourcecheck: {line}", err=True)
+    return typer.Exit(ExitStatus.ERROR)
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise typer.BadParameter(f"{value!r} is not an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _run(sources: Sources, options: Options) -> Report:
+    """Run the check, with a progress bar on stderr when stderr is a terminal."""
+    import asyncio
+
+    from .verify import verify as run_verify
+
+    if not sys.stderr.isatty():
+        return asyncio.run(run_verify(sources, options))
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("checking sources"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=len(sources.sources))
+
+        def advance(result: SourceResult) -> None:
+            progress.update(task, advance=1, description=result.source.id)
+
+        return asyncio.run(run_verify(sources, options, on_result=advance))
+
+
+@app.command()
+def verify(
+    sources_file: Annotated[
+        Path, typer.Argument(help="The sources.yaml to check.", show_default=True)
+    ] = Path("sources.yaml"),
+    fmt: Annotated[
+        Format,
+        typer.Option("--format", "-f", help="Output on stdout: table, json or markdown."),
+    ] = Format.TABLE,
+    report_file: Annotated[
+        Path | None,
+        typer.Option("--report", help="Also write a Markdown report to this file."),
+    ] = None,
+    wayback_url: Annotated[
+        str,
+        typer.Option(
+            help="Base URL of a Wayback-compatible archive (CDX API and id_ playback).",
+            envvar="SOURCECHECK_WAYBACK_URL",
+            callback=_http_url,
+        ),
+    ] = "https://web.archive.org",
+    no_archive: Annotated[
+        bool, typer.Option("--no-archive", help="Never consult the archive.")
+    ] = False,
+    allow_private: Annotated[
+        bool,
+        typer.Option("--allow-private", help="Allow private, loopback and link-local addresses."),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds allowed for each request, body included.")
+    ] = 60.0,
+    max_concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 32,
+    host_concurrency: Annotated[
+        int, typer.Option(min=1, help="Requests in flight at once to one host.")
+    ] = 4,
+) -> None:
+    """Fetch every source and check every quote attributed to it.
+
+    Exit code 0 when every quote is verified, 1 when any is not (or a source has no readable
+    copy), 2 when the run cannot be made.
+    """
+    from .errors import SourcecheckError
+    from .fetch import FetchSettings
+    from .report import render
+    from .sources import load_sources
+    from .verify import Options
+
+    try:
+        sources = load_sources(sources_file)
+    except SourcecheckError as exc:
+        raise _fail(exc.lines()) from None
+
+    options = Options(
+        fetch=FetchSettings(
+            total_timeout=timeout,
+            read_timeout=min(timeout, 30.0),
+            connect_timeout=min(timeout, 10.0),
+            max_concurrency=max_concurrency,
+            host_concurrency=host_concurrency,
+            allow_private=allow_private,
+        ),
+        wayback_url=wayback_url,
+        use_archive=not no_archive,
+    )
+
+    try:
+        report = _run(sources, options)
+    except KeyboardInterrupt:
+        typer.echo("sourcecheck: interrupted", err=True)
+        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+
+    if report_file is not None:
+        try:
+            write_atomically(report_file, render(report, Format.MARKDOWN))
+        except OSError as exc:
+            raise _fail([f"{report_file}: cannot write the report: {exc.strerror}"]) from None
+    color = fmt is Format.TABLE and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    width = 100
+    if sys.stdout.isatty():
+        width = os.get_terminal_size().columns
+    sys.stdout.write(render(report, fmt, color=color, width=width))
+    raise typer.Exit(report.exit_status)
+
+
+def main() -> None:
+    """The console script."""
+    app(prog_name="sourcecheck")

@@ -1,0 +1,282 @@
+"""A URL -> Page | Unavailable, over live HTTP.
+
+This is the only module that imports httpx (or httpcore): httpx's last release is 0.28.1, and
+keeping it behind ``Fetcher`` means a drop-in fork can replace it here alone. One
+``httpx.AsyncClient`` serves the whole run, the archive lookups included.
+
+Private, loopback and link-local addresses are refused unless ``allow_private`` is set. The check
+is made where the socket is opened (``_GuardedBackend``), on the address actually connected to, so
+it holds after every redirect and cannot be dodged by a DNS answer that changes between a check and
+the connection (DNS rebinding).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import ssl
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import httpcore
+import httpx
+
+from . import __version__
+from .models import Page, Response, SourceStatus, Unavailable
+
+USER_AGENT = (
+    f"sourcecheck/{__version__} (quote verification; +https://pypi.org/project/sourcecheck/)"
+)
+
+# What the first version reads; every other type is reported as unsupported.
+READABLE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+
+_BLOCKED = frozenset({401, 403, 407, 429, 451, 999})  # 999: LinkedIn's answer to bots
+_DEAD = frozenset({404, 410})
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """Limits of every request. Times in seconds, sizes in bytes."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 60.0
+    max_bytes: int = 20 * 1024 * 1024
+    max_redirects: int = 10
+    max_concurrency: int = 32
+    host_concurrency: int = 4
+    allow_private: bool = False
+    user_agent: str = USER_AGENT
+
+
+class AddressRefused(Exception):
+    """Raised inside the connection pool when a host resolves to a non-public address."""
+
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(f"{host} resolves to non-public address {address}")
+        self.host = host
+        self.address = address
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an IP address is globally routable (not private, loopback, link-local, ...)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves the host itself, refuses non-public addresses, then connects to a checked one."""
+
+    def __init__(self, allow_private: bool, trusted: frozenset[tuple[str, int]]) -> None:
+        self._inner = httpcore.AnyIOBackend()
+        self._allow_private = allow_private
+        self._trusted = trusted
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        if self._allow_private or (host.lower(), port) in self._trusted:
+            stream: httpcore.AsyncNetworkStream = await self._inner.connect_tcp(
+                host, port, timeout, local_address, socket_options
+            )
+            return stream
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise httpcore.ConnectError(f"DNS lookup failed for {host}: {exc.strerror}") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        for address in addresses:
+            if not is_public_address(address):
+                raise AddressRefused(host, address)
+        error: Exception = httpcore.ConnectError(f"no address for {host}")
+        for address in addresses:
+            try:
+                stream = await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+                return stream
+            except httpcore.ConnectError as exc:
+                error = exc
+        raise error
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not used")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _guarded_transport(
+    settings: FetchSettings, trusted: frozenset[tuple[str, int]]
+) -> httpx.AsyncHTTPTransport:
+    limits = httpx.Limits(max_connections=settings.max_concurrency)
+    transport = httpx.AsyncHTTPTransport(limits=limits)
+    # httpx 0.28 takes no network backend, so its pool is rebuilt with the guarded one, using
+    # the same arguments AsyncHTTPTransport gives it.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=ssl.create_default_context(),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=_GuardedBackend(settings.allow_private, trusted),
+    )
+    return transport
+
+
+def _origin(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return (parts.hostname or "").lower(), port
+
+
+def classify_status(http_status: int) -> SourceStatus:
+    """The source status an HTTP status code stands for."""
+    if 200 <= http_status < 300:
+        return SourceStatus.OK
+    if http_status in _DEAD:
+        return SourceStatus.DEAD
+    if http_status in _BLOCKED:
+        return SourceStatus.BLOCKED
+    return SourceStatus.ERROR
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _sniff(body: bytes) -> str:
+    head = body[:512].lstrip().lower()
+    looks_html = head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<"))
+    return "text/html" if looks_html else "text/plain"
+
+
+class Fetcher:
+    """Fetches URLs with one shared client, global and per-host limits, and the address guard.
+
+    ``trusted_origins`` are URLs whose host and port are exempt from the address guard: the
+    archive the user configured, which may well run on this machine.
+    """
+
+    def __init__(
+        self,
+        settings: FetchSettings | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        trusted_origins: Iterable[str] = (),
+    ) -> None:
+        self.settings = settings or FetchSettings()
+        trusted = frozenset(_origin(u) for u in trusted_origins)
+        self._transport = transport or _guarded_transport(self.settings, trusted)
+        self._client: httpx.AsyncClient | None = None
+        self._global: asyncio.Semaphore | None = None
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    async def __aenter__(self) -> Self:
+        s = self.settings
+        self._client = httpx.AsyncClient(
+            transport=self._transport,
+            timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
+            follow_redirects=True,
+            max_redirects=s.max_redirects,
+            headers={"User-Agent": s.user_agent, "Accept": "text/html,*/*;q=0.8"},
+            # Proxies from the environment would bypass the address guard; not used yet.
+            trust_env=False,
+        )
+        self._global = asyncio.Semaphore(s.max_concurrency)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+        self._client = None
+
+    def _host_limit(self, url: str) -> asyncio.Semaphore:
+        host = urlsplit(url).hostname or ""
+        if host not in self._hosts:
+            self._hosts[host] = asyncio.Semaphore(self.settings.host_concurrency)
+        return self._hosts[host]
+
+    async def get(self, url: str) -> Response | Unavailable:
+        """GET a URL, following redirects: any HTTP answer is a Response, no answer Unavailable."""
+        if self._client is None or self._global is None:
+            raise RuntimeError("Fetcher used outside 'async with'")
+        s = self.settings
+        try:
+            async with self._global, self._host_limit(url), asyncio.timeout(s.total_timeout):
+                return await self._get(self._client, url)
+        except TimeoutError:
+            return Unavailable(url, SourceStatus.ERROR, f"timed out after {s.total_timeout:g} s")
+        except AddressRefused as exc:
+            reason = f"refused: {exc} (allow with --allow-private)"
+            return Unavailable(url, SourceStatus.ERROR, reason)
+        except httpx.TooManyRedirects:
+            reason = f"more than {s.max_redirects} redirects"
+            return Unavailable(url, SourceStatus.ERROR, reason)
+        except httpx.TimeoutException as exc:
+            return Unavailable(url, SourceStatus.ERROR, f"timed out ({type(exc).__name__})")
+        except httpx.ConnectError as exc:
+            text = str(exc)
+            if "SSL" in text or "CERTIFICATE" in text.upper():
+                return Unavailable(url, SourceStatus.ERROR, f"TLS error: {text}")
+            return Unavailable(url, SourceStatus.DEAD, f"could not connect: {text}")
+        except httpx.UnsupportedProtocol as exc:
+            return Unavailable(url, SourceStatus.ERROR, f"unsupported URL: {exc}")
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            return Unavailable(url, SourceStatus.ERROR, reason)
+
+    async def _get(self, client: httpx.AsyncClient, url: str) -> Response | Unavailable:
+        limit = self.settings.max_bytes
+        async with client.stream("GET", url) as r:
+            final = str(r.url)
+            declared = r.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                reason = f"larger than the {limit:,} byte limit ({int(declared):,} bytes declared)"
+                return Unavailable(url, SourceStatus.ERROR, reason, r.status_code, final)
+            body = bytearray()
+            async for chunk in r.aiter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    reason = f"larger than the {limit:,} byte limit"
+                    return Unavailable(url, SourceStatus.ERROR, reason, r.status_code, final)
+            return Response(
+                url=url,
+                final_url=final,
+                http_status=r.status_code,
+                headers=tuple(r.headers.multi_items()),
+                body=bytes(body),
+                redirects=tuple(str(h.url) for h in r.history),
+            )
+
+    async def fetch(self, url: str) -> Page | Unavailable:
+        """GET a page: a readable 2xx answer is a Page, anything else Unavailable with a reason."""
+        got = await self.get(url)
+        if isinstance(got, Unavailable):
+            return got
+        return to_page(got)
+
+
+def to_page(r: Response) -> Page | Unavailable:
+    """A Response as a Page when it is a readable 2xx answer, else Unavailable with a reason."""
+    status = classify_status(r.http_status)
+    if status is not SourceStatus.OK:
+        return Unavailable(r.url, status, f"HTTP {r.http_status}", r.http_status, r.final_url)
+    content_type = r.header("content-type") or _sniff(r.body)
+    if _media_type(content_type) not in READABLE_TYPES:
+        reason = f"unsupported content type {_media_type(content_type)}"
+        return Unavailable(r.url, SourceStatus.ERROR, reason, r.http_status, r.final_url)
+    return Page(r.url, r.final_url, r.http_status, content_type, r.body, r.redirects)

@@ -1,0 +1,535 @@
+"""(quote, Text) -> Match. Pure: no I/O.
+
+A quote is *verified* only by an exact match after normalization, where the only freedom is
+what editorial convention allows: an ellipsis omits words, a bracket stands for the editor's
+words. A fuzzy alignment is used only afterwards, to tell *altered* (a close passage exists) from
+*not_found*; it can never make a quote verified.
+
+Normalization, the same on both sides: Unicode NFKC (ligatures, no-break and thin spaces, full-
+width forms, the ellipsis character), every quote mark and apostrophe to ``'``, every dash to
+``-`` with the spaces around it dropped, invisible characters (soft hyphen, zero-width) removed,
+whitespace runs to one space, common contractions expanded (``isn't`` -> ``is not``) and case
+folded. ``Normalized`` keeps where each changed run came from, so a match maps back to the
+page's own words.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from typing import Final
+
+from rapidfuzz import fuzz
+
+from .models import DiffOp, Match, Text, Verdict
+
+# ----------------------------------------------------------------------------- normalization
+
+_QUOTE_CHARS: Final = (
+    "'\"`\u00b4\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f"
+    "\u00ab\u00bb\u2039\u203a\u2032\u2033\u301d\u301e\uff02\uff07"
+)
+_DASH_CHARS: Final = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_INVISIBLE: Final = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_APOS: Final = "['\u2019]"
+
+_TRANSLATE: Final = {
+    **dict.fromkeys(map(ord, _QUOTE_CHARS), "'"),
+    **dict.fromkeys(map(ord, _DASH_CHARS.replace("\\", "")), "-"),
+    **dict.fromkeys(map(ord, _INVISIBLE), ""),
+}
+
+_CONTRACTIONS: Final = {
+    "won't": "will not",
+    "can't": "can not",
+    "shan't": "shall not",
+    "cannot": "can not",
+    "n't": " not",
+    "let's": "let us",
+    "'re": " are",
+    "'ve": " have",
+    "'ll": " will",
+    "'m": " am",
+    "'d": " would",
+}
+
+# Everything that may change; the rest of the text is ASCII that maps to itself (but for case).
+# Order matters: contractions before quote marks, dashes with their spaces before whitespace.
+_SPECIAL: Final = re.compile(
+    rf"\b(?:won|can|shan|let){_APOS}[ts]\b"
+    rf"|\bcannot\b"
+    rf"|n{_APOS}t\b"
+    rf"|\b(?:it|that|he|she|there|here|what|who|where|how){_APOS}s\b"
+    rf"|{_APOS}(?:re|ve|ll|m|d)\b"
+    rf"|\s*[{_DASH_CHARS}]+\s*"
+    r"|\s+"
+    r"|[A-Za-z][\u0300-\u036f]+"
+    r"|[^\x00-\x7f\s]+"
+    r"|[\"`]",
+    re.IGNORECASE,
+)
+
+
+def _replacement(run: str) -> str:
+    key = run.lower().replace("\u2019", "'")
+    if key in _CONTRACTIONS:
+        return _CONTRACTIONS[key]
+    if key.endswith("'s") and key[:-2].isalpha():
+        return key[:-2] + " is"
+    if run.isspace():
+        return " "
+    if run.strip() and run.strip()[0] in _DASH_CHARS.replace("\\", ""):
+        return "-"
+    out = unicodedata.normalize("NFKC", run).casefold().translate(_TRANSLATE)
+    return " ".join(out.split()) if not out.isspace() else " "
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """A normalized string and the map of its changed runs back to the original."""
+
+    text: str
+    _norm_start: tuple[int, ...] = ()
+    _norm_end: tuple[int, ...] = ()
+    _orig_start: tuple[int, ...] = ()
+    _orig_end: tuple[int, ...] = ()
+
+    def start_in_original(self, i: int) -> int:
+        """The original offset of the character at normalized offset ``i``."""
+        k = bisect_right(self._norm_start, i) - 1
+        if k < 0:
+            return i
+        if i < self._norm_end[k]:
+            return self._orig_start[k]
+        return self._orig_end[k] + (i - self._norm_end[k])
+
+    def end_in_original(self, i: int) -> int:
+        """The original offset for an exclusive end at normalized offset ``i``."""
+        k = bisect_left(self._norm_start, i) - 1
+        if k < 0:
+            return i
+        if i <= self._norm_end[k]:
+            return self._orig_end[k]
+        return self._orig_end[k] + (i - self._norm_end[k])
+
+
+def normalize(text: str) -> Normalized:
+    """Normalize ``text`` for matching (see the module docstring), keeping a map back."""
+    norm_start: list[int] = []
+    norm_end: list[int] = []
+    orig_start: list[int] = []
+    orig_end: list[int] = []
+    delta = 0
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal delta
+        out = _replacement(m.group())
+        if len(out) != m.end() - m.start():
+            norm_start.append(m.start() + delta)
+            norm_end.append(m.start() + delta + len(out))
+            orig_start.append(m.start())
+            orig_end.append(m.end())
+            delta += len(out) - (m.end() - m.start())
+        return out
+
+    replaced = _SPECIAL.sub(sub, text)
+    lowered = replaced.lower()
+    if len(lowered) != len(replaced):  # a few characters lower to two; keep the map exact
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in replaced)
+    return Normalized(
+        lowered, tuple(norm_start), tuple(norm_end), tuple(orig_start), tuple(orig_end)
+    )
+
+
+def norm(text: str) -> str:
+    """Just the normalized text."""
+    return normalize(text).text
+
+
+# ----------------------------------------------------------------------------- quote patterns
+
+# Limits of what an ellipsis or a bracket may stand for in the source.
+ELLIPSIS_MAX_CHARS: Final = 1000
+BRACKET_MAX_WORDS: Final = 6
+
+# Words whose presence or absence changes what a sentence means.
+_NEGATIONS: Final = frozenset(
+    [
+        "not",
+        "no",
+        "never",
+        "nor",
+        "neither",
+        "none",
+        "nobody",
+        "nothing",
+        "nowhere",
+        "without",
+        "hardly",
+        "barely",
+        "scarcely",
+    ]
+)
+_QUALIFIERS: Final = frozenset(
+    [
+        "allegedly",
+        "reportedly",
+        "only",
+        "just",
+        "nearly",
+        "almost",
+        "about",
+        "approximately",
+        "roughly",
+        "some",
+    ]
+)
+_NOTES: Final = frozenset(
+    {
+        "sic",
+        "sic!",
+        "emphasis added",
+        "emphasis mine",
+        "emphasis in original",
+        "emphasis original",
+        "italics added",
+        "italics mine",
+        "italics in original",
+    }
+)
+_ELLIPSIS: Final = re.compile(r"\s*(?:\u2026|\.(?:\s?\.){2,})\s*")
+_BRACKET: Final = re.compile(r"\[([^\[\]]*)\]")
+_EDGE_JUNK: Final = " '.,;:!?"
+_SENTENCE_END: Final = re.compile(r"[.!?]'?\s|\n")
+_WORD: Final = re.compile(r"\w")
+
+
+@dataclass(frozen=True)
+class _Gap:
+    """What lies between two literal parts of a quote."""
+
+    ellipsis: bool  # an omission; otherwise a bracket, the editor's words
+    words: str = ""  # the bracket's words, normalized
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A quote split into the literal parts that must appear in order, and the gaps between."""
+
+    literals: tuple[str, ...]
+    gaps: tuple[_Gap, ...]  # len(literals) - 1
+    lead: str | None = None  # a bracket before the first literal
+    trail: str | None = None  # a bracket after the last literal
+
+
+def _is_ellipsis(content: str) -> bool:
+    return _ELLIPSIS.fullmatch(content) is not None
+
+
+def parse_quote(quote: str) -> Pattern:
+    """Split a quote into literal parts and gaps, following AP and Chicago conventions.
+
+    ``...`` / ``…`` / ``. . .`` / ``[...]`` omit words; ``[sic]`` and ``[emphasis added]`` are
+    notes; ``[T]he`` (a bracket touching a word) changes a letter's case; any other bracket
+    stands for up to a few of the source's words.
+    """
+    # Tokens: ("lit", text) | ("ell", "") | ("br", words).
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    for m in _BRACKET.finditer(quote):
+        content = m.group(1).strip()
+        before = quote[pos : m.start()]
+        touches = (m.start() > 0 and quote[m.start() - 1].isalnum()) or (
+            m.end() < len(quote) and quote[m.end()].isalnum()
+        )
+        if _is_ellipsis(content) or not content:
+            tokens += [("lit", before), ("ell", "")]
+        elif content.lower() in _NOTES:
+            tokens.append(("lit", before))
+        elif touches and len(content) <= 3:
+            tokens.append(("lit", before + content))
+        else:
+            tokens += [("lit", before), ("br", norm(content).strip(_EDGE_JUNK))]
+        pos = m.end()
+    tokens.append(("lit", quote[pos:]))
+
+    # Split literals on ellipses, then join adjacent literals (a note between them vanished).
+    split: list[tuple[str, str]] = []
+    for kind, value in tokens:
+        if kind != "lit":
+            split.append((kind, value))
+            continue
+        for i, part in enumerate(_ELLIPSIS.split(value)):
+            if i:
+                split.append(("ell", ""))
+            if split and split[-1][0] == "lit":
+                split[-1] = ("lit", split[-1][1] + part)
+            else:
+                split.append(("lit", part))
+
+    literals: list[str] = []
+    gaps: list[_Gap] = []
+    lead: str | None = None
+    pending: _Gap | None = None
+    for kind, value in split:
+        if kind == "lit":
+            text = " ".join(norm(value).split())
+            if not text.strip(_EDGE_JUNK):
+                continue
+            if literals and pending is not None:
+                gaps.append(pending)
+            elif literals:  # two literals with nothing between: cannot happen after joining
+                literals[-1] += " " + text
+                continue
+            elif pending is not None and not pending.ellipsis:
+                lead = pending.words
+            literals.append(text)
+            pending = None
+        else:
+            gap = _Gap(ellipsis=True) if kind == "ell" else _Gap(ellipsis=False, words=value)
+            if pending is not None and (pending.ellipsis or gap.ellipsis):
+                gap = _Gap(ellipsis=True)  # an omission swallows a bracket beside it
+            elif pending is not None:
+                gap = _Gap(ellipsis=False, words=f"{pending.words} {value}")
+            pending = gap
+    trail = pending.words if pending is not None and not pending.ellipsis and literals else None
+
+    # Punctuation at the edges of the quote and around an ellipsis is the writer's, not the
+    # source's: a quote may start or end mid-sentence and drop or add its final mark.
+    for i, text in enumerate(literals):
+        strip_left = (i == 0 and lead is None) or (i > 0 and gaps[i - 1].ellipsis)
+        last = i == len(literals) - 1
+        strip_right = (last and trail is None) or (not last and gaps[i].ellipsis)
+        if strip_left:
+            text = text.lstrip(_EDGE_JUNK)
+        if strip_right:
+            text = text.rstrip(_EDGE_JUNK)
+        literals[i] = text.strip()
+    return Pattern(tuple(literals), tuple(gaps), lead, trail)
+
+
+# ----------------------------------------------------------------------------- exact search
+
+
+def _sensitive(text: str) -> set[str]:
+    """Words that carry meaning an edit must not drop or add: negations, qualifiers, numbers."""
+    words = re.findall(r"\w+", text)
+    return {w for w in words if w in _NEGATIONS or w in _QUALIFIERS or any(c.isdigit() for c in w)}
+
+
+def _bounded(hay: str, start: int, end: int) -> bool:
+    """Whether hay[start:end] starts and ends on word boundaries where the literal has words."""
+    if start > 0 and _WORD.match(hay, start) and _WORD.match(hay, start - 1):
+        return False
+    return not (end < len(hay) and _WORD.match(hay, end - 1) and _WORD.match(hay, end))
+
+
+def _occurrences(hay: str, needle: str, lo: int, hi: int) -> list[int]:
+    found: list[int] = []
+    i = hay.find(needle, lo, hi)
+    while i != -1:
+        if _bounded(hay, i, i + len(needle)):
+            found.append(i)
+        i = hay.find(needle, i + 1, hi)
+    return found
+
+
+def _check_gap(gap: _Gap, between: str) -> str | None:
+    """Why the source text ``between`` two parts cannot be what ``gap`` stands for, or None."""
+    if gap.ellipsis:
+        if len(between) > ELLIPSIS_MAX_CHARS:
+            return "the parts around an ellipsis are too far apart"
+        # Whole sentences may be left out, but not a negation from the sentence a kept part
+        # belongs to: "It is ... a failure" must not verify against "It is not a failure".
+        pieces = _SENTENCE_END.split(between)
+        omitted = (_sensitive(pieces[0]) | _sensitive(pieces[-1])) & _NEGATIONS
+        if omitted:
+            return f"an ellipsis omits {sorted(omitted)[0]!r} from a quoted sentence"
+        return None
+    return _check_bracket(gap.words, between)
+
+
+def _check_bracket(words: str, replaced: str) -> str | None:
+    if len(replaced.split()) > BRACKET_MAX_WORDS:
+        return f"[{words}] stands for more than {BRACKET_MAX_WORDS} of the source's words"
+    if _SENTENCE_END.search(replaced):
+        return f"[{words}] spans a sentence boundary"
+    hidden = _sensitive(replaced) - _sensitive(words)
+    if hidden:
+        return f"[{words}] hides {sorted(hidden)[0]!r}"
+    added = _sensitive(words) - _sensitive(replaced)
+    if added:
+        return f"[{words}] adds {sorted(added)[0]!r}, which the source does not say there"
+    return None
+
+
+def _window_before(hay: str, start: int) -> str:
+    sentence = _SENTENCE_END.split(hay[max(0, start - 300) : start])[-1]
+    return " ".join(sentence.split()[-BRACKET_MAX_WORDS:])
+
+
+def _window_after(hay: str, end: int) -> str:
+    sentence = _SENTENCE_END.split(hay[end : end + 300])[0]
+    return " ".join(sentence.split()[:BRACKET_MAX_WORDS])
+
+
+def _check_edge_bracket(words: str, nearby: str) -> str | None:
+    added = _sensitive(words) - _sensitive(nearby)
+    if added:
+        return f"[{words}] adds {sorted(added)[0]!r}, which the source does not say there"
+    return None
+
+
+@dataclass(frozen=True)
+class _Found:
+    spans: tuple[tuple[int, int], ...] | None
+    rejected: str | None  # why the best-looking candidate was refused
+
+
+def _chain(hay: str, p: Pattern, i: int, lo: int, hi: int) -> _Found:
+    rejected: str | None = None
+    for s in _occurrences(hay, p.literals[i], lo, hi):
+        e = s + len(p.literals[i])
+        if i > 0:
+            if _occurrences(hay, p.literals[i - 1], lo, s):
+                # The previous part occurs again closer to this one: only the tightest chain
+                # counts, and it is tried from that later occurrence.
+                continue
+            why = _check_gap(p.gaps[i - 1], hay[lo:s])
+            if why:
+                rejected = rejected or why
+                continue
+        if i == len(p.literals) - 1:
+            why = _check_edge_bracket(p.trail, _window_after(hay, e)) if p.trail else None
+            if why:
+                rejected = rejected or why
+                continue
+            return _Found(((s, e),), None)
+        nxt = p.gaps[i]
+        reach = ELLIPSIS_MAX_CHARS if nxt.ellipsis else 40 * BRACKET_MAX_WORDS
+        rest = _chain(hay, p, i + 1, e, min(len(hay), e + reach + len(p.literals[i + 1])))
+        if rest.spans is not None:
+            return _Found(((s, e), *rest.spans), None)
+        rejected = rejected or rest.rejected
+    return _Found(None, rejected)
+
+
+def find_exact(p: Pattern, hay: str) -> _Found:
+    """Find the pattern in a normalized text: spans of each literal, or why none was accepted."""
+    if not p.literals:
+        return _Found(None, "the quote has no words to look for")
+    rejected: str | None = None
+    for s in _occurrences(hay, p.literals[0], 0, len(hay)):
+        if p.lead:
+            why = _check_edge_bracket(p.lead, _window_before(hay, s))
+            if why:
+                rejected = rejected or why
+                continue
+        found = _chain(hay, p, 0, s, s + len(p.literals[0]))
+        if found.spans is not None:
+            return found
+        rejected = rejected or found.rejected
+    return _Found(None, rejected)
+
+
+# ----------------------------------------------------------------------------- closest passage
+
+# A passage is "close" (altered rather than not_found) when at least this share of the quote's
+# words appear in it, in order. Provisional, until the accuracy benchmark tunes it.
+ALTERED_MIN_WORD_SHARE: Final = 0.6
+
+
+def _word_spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+
+
+def word_diff(source_words: list[str], quote_words: list[str]) -> tuple[tuple[DiffOp, ...], int]:
+    """A word diff from source to quote, and the count of words the two share.
+
+    Words are aligned on their normalized form without edge punctuation, so that a moved comma
+    does not derail the alignment; a shared word whose punctuation differs is then shown as
+    changed, except at the ends of the quote, whose punctuation is the writer's.
+    """
+    loose_s = [norm(w).strip(_EDGE_JUNK) for w in source_words]
+    loose_q = [norm(w).strip(_EDGE_JUNK) for w in quote_words]
+    matcher = difflib.SequenceMatcher(None, loose_s, loose_q, autojunk=False)
+    steps: list[tuple[str, int, int, int, int]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            steps.append((tag, i1, i2, j1, j2))
+            continue
+        for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+            edge = j in (0, len(quote_words) - 1)
+            same = edge or norm(source_words[i]) == norm(quote_words[j])
+            steps.append(("equal" if same else "replace", i, i + 1, j, j + 1))
+    merged: list[tuple[str, int, int, int, int]] = []
+    for step in steps:
+        if merged and merged[-1][0] == step[0] and step[0] in ("equal", "replace"):
+            prev = merged[-1]
+            merged[-1] = (prev[0], prev[1], step[2], prev[3], step[4])
+        else:
+            merged.append(step)
+    ops = tuple(
+        DiffOp(tag, " ".join(source_words[i1:i2]), " ".join(quote_words[j1:j2]))
+        for tag, i1, i2, j1, j2 in merged
+    )
+    equal = sum(i2 - i1 for tag, i1, i2, _, _ in merged if tag == "equal")
+    return ops, equal
+
+
+def _display_quote(quote: str) -> str:
+    return " ".join(quote.split()).strip(" \"'\u201c\u201d\u2018\u2019\u00ab\u00bb")
+
+
+def _closest(quote: str, p: Pattern, text: str, hay: Normalized, why: str | None) -> Match:
+    needle = " ".join(p.literals)
+    found = fuzz.partial_ratio_alignment(needle, hay.text) if needle and hay.text else None
+    if found is None:
+        return Match(Verdict.NOT_FOUND, 0.0, reason=why)
+    quote_words = _display_quote(quote).split()
+    # The alignment is character-level and may stop short of the quote's words: widen it by a
+    # few words each side, diff word by word, then drop source-only words at either edge.
+    start = hay.start_in_original(found.dest_start)
+    end = hay.end_in_original(found.dest_end)
+    spans = _word_spans(text)
+    inside = [k for k, (a, b) in enumerate(spans) if b > start and a < end]
+    if not inside:
+        return Match(Verdict.NOT_FOUND, 0.0, reason=why)
+    pad = max(3, len(quote_words) // 4)
+    lo, hi = max(0, inside[0] - pad), min(len(spans), inside[-1] + 1 + pad)
+    words = [text[a:b] for a, b in spans[lo:hi]]
+    diff, equal = word_diff(words, quote_words)
+    first = next((k for k, d in enumerate(diff) if d.op != "delete"), 0)
+    last = next((k for k in range(len(diff) - 1, -1, -1) if diff[k].op != "delete"), len(diff) - 1)
+    skip_left = sum(len(d.source.split()) for d in diff[:first])
+    skip_right = sum(len(d.source.split()) for d in diff[last + 1 :])
+    diff = diff[first : last + 1]
+    start, end = spans[lo + skip_left][0], spans[hi - 1 - skip_right][1]
+    passage = text[start:end]
+    total = len(passage.split()) + len(quote_words)
+    score = round(2 * equal / total, 3) if total else 0.0
+    checked = len(_BRACKET.sub(" ", _display_quote(quote)).split())
+    if equal < ALTERED_MIN_WORD_SHARE * checked:
+        return Match(Verdict.NOT_FOUND, score, reason=why)
+    return Match(Verdict.ALTERED, score, passage, start, end, diff, why)
+
+
+# ----------------------------------------------------------------------------- the stage
+
+
+def match_quote(quote: str, text: Text, hay: Normalized | None = None) -> Match:
+    """How ``quote`` stands against ``text``: verified, altered (with a diff) or not_found.
+
+    Pass ``hay`` (``normalize(text.text)``) when matching many quotes against one text.
+    """
+    hay = hay or normalize(text.text)
+    pattern = parse_quote(quote)
+    found = find_exact(pattern, hay.text)
+    if found.spans is not None:
+        start = hay.start_in_original(found.spans[0][0])
+        end = hay.end_in_original(found.spans[-1][1])
+        return Match(Verdict.VERIFIED, 1.0, text.text[start:end], start, end)
+    return _closest(quote, pattern, text.text, hay, found.rejected)

@@ -1,0 +1,257 @@
+"""Every value that crosses a stage boundary: frozen dataclasses and enums.
+
+The pipeline reads left to right::
+
+    sources.yaml -> Sources -> fetch -> Page | Unavailable -> extract -> Text
+                                  \\-> archive -> Snapshot -> Page | Unavailable
+    (Quote, Text) -> match -> Match;  all of it -> SourceResult -> Report
+
+A failure on one item is a value with a reason (``Unavailable``, ``ArchiveMiss``), never ``None``
+and never an exception, so that a report can always say *why*.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from pathlib import Path
+
+
+class ExitStatus(IntEnum):
+    """The process exit codes of every sourcecheck command."""
+
+    OK = 0  # every quote verified, every source readable
+    CHECK_FAILED = 1  # a quote was not verified or a source had no readable copy
+    ERROR = 2  # the run could not be done: usage, sources.yaml or input errors
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class SourceStatus(StrEnum):
+    """What happened when the live URL of a source was fetched."""
+
+    OK = "ok"  # a 2xx answer of a readable type
+    DEAD = "dead"  # 404/410, DNS failure, connection refused
+    BLOCKED = "blocked"  # 401/403/429/451/999: the site refused us
+    ERROR = "error"  # 5xx, timeout, TLS, too large, unsupported type, refused address
+    NO_URL = "no_url"  # sources.yaml gives no URL
+
+
+class Verdict(StrEnum):
+    """The verdict on one quote."""
+
+    VERIFIED = "verified"  # every part of the quote is in the source, word for word
+    ALTERED = "altered"  # a close passage exists but the words differ
+    NOT_FOUND = "not_found"  # nothing close in any readable copy
+    UNAVAILABLE = "unavailable"  # no readable copy of the source
+
+
+class Where(StrEnum):
+    """Which copy of a source a verdict rests on."""
+
+    LIVE = "live"
+    ARCHIVE = "archive"
+
+
+# ----------------------------------------------------------------------------- sources.yaml
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A quote attributed to a source, as given in sources.yaml."""
+
+    text: str
+    speaker: str | None = None
+    line: int | None = None  # 1-based line in sources.yaml
+
+
+@dataclass(frozen=True)
+class Source:
+    """One cited source and the quotes attributed to it."""
+
+    id: str
+    url: str | None
+    as_of: dt.date | None
+    quotes: tuple[Quote, ...] = ()
+    title: str | None = None
+    publisher: str | None = None
+    archive_url: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Sources:
+    """A validated sources.yaml."""
+
+    path: Path
+    sources: tuple[Source, ...]
+    as_of: dt.date | None = None
+
+
+# ----------------------------------------------------------------------------- fetching
+
+
+@dataclass(frozen=True)
+class Page:
+    """A readable response: the body of a 2xx answer of a supported type."""
+
+    url: str  # the URL asked for
+    final_url: str  # after redirects
+    http_status: int
+    content_type: str
+    body: bytes
+    redirects: tuple[str, ...] = ()  # every URL passed through before final_url
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Why a URL gave no readable page."""
+
+    url: str
+    status: SourceStatus
+    reason: str
+    http_status: int | None = None
+    final_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Response:
+    """A raw HTTP answer of any status, for callers (the archive) that read statuses themselves."""
+
+    url: str
+    final_url: str
+    http_status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    redirects: tuple[str, ...] = ()
+
+    def header(self, name: str) -> str | None:
+        """The first header called ``name`` (case-insensitive), or None."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers if k.lower() == wanted), None)
+
+
+# ----------------------------------------------------------------------------- archives
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One archived capture of a URL."""
+
+    original_url: str
+    timestamp: str | None  # 14 digits, YYYYMMDDhhmmss; None for a pinned URL of unknown form
+    url: str  # the capture as a person views it
+    raw_url: str  # the capture's original bytes (the Wayback ``id_`` playback)
+
+    @property
+    def date(self) -> dt.datetime | None:
+        """The capture time, if known."""
+        if self.timestamp is None:
+            return None
+        return dt.datetime.strptime(self.timestamp, "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class ArchiveMiss:
+    """Why no archived capture could be used."""
+
+    reason: str
+
+
+# ----------------------------------------------------------------------------- text and matching
+
+
+@dataclass(frozen=True)
+class Text:
+    """The visible text of a page: blocks joined by newlines, whitespace collapsed.
+
+    Offsets in a ``Match`` point into ``text``.
+    """
+
+    text: str
+
+
+@dataclass(frozen=True)
+class DiffOp:
+    """One step of a word diff from the source's words to the quote's words."""
+
+    op: str  # "equal" | "replace" | "delete" (only in source) | "insert" (only in quote)
+    source: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """How a quote stands against one text."""
+
+    verdict: Verdict  # VERIFIED, ALTERED or NOT_FOUND
+    score: float  # 1.0 when verified; similarity of the closest passage otherwise
+    passage: str | None = None  # the source's words, from Text.text
+    start: int | None = None
+    end: int | None = None
+    diff: tuple[DiffOp, ...] = ()
+    reason: str | None = None  # why a close passage was not verified
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class QuoteResult:
+    """The verdict on one quote and what it rests on."""
+
+    source_id: str
+    quote: Quote
+    verdict: Verdict
+    where: Where | None = None
+    snapshot: Snapshot | None = None
+    match: Match | None = None
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """What was found for one source."""
+
+    source: Source
+    status: SourceStatus
+    reason: str | None = None
+    http_status: int | None = None
+    final_url: str | None = None
+    snapshot: Snapshot | None = None  # the capture the archive gave, if it was consulted
+    archive_reason: str | None = None  # why no capture was used, if the archive was consulted
+    quotes: tuple[QuoteResult, ...] = ()
+
+    @property
+    def readable(self) -> bool:
+        """Whether some copy of the source (live or archived) could be read."""
+        return self.status is SourceStatus.OK or self.snapshot is not None
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a run found, in sources.yaml order."""
+
+    sources_path: Path
+    results: tuple[SourceResult, ...]
+    started: dt.datetime
+    finished: dt.datetime
+    as_of: dt.date | None = None
+    counts: dict[Verdict, int] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        counts = dict.fromkeys(Verdict, 0)
+        for quote in self.quotes:
+            counts[quote.verdict] += 1
+        object.__setattr__(self, "counts", counts)
+
+    @property
+    def quotes(self) -> tuple[QuoteResult, ...]:
+        """Every quote result, source by source."""
+        return tuple(q for result in self.results for q in result.quotes)
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """0 when every quote is verified and every source readable, else 1."""
+        every_quote = all(q.verdict is Verdict.VERIFIED for q in self.quotes)
+        every_source = all(r.readable for r in self.results)
+        return ExitStatus.OK if every_quote and every_source else ExitStatus.CHECK_FAILED

@@ -1,0 +1,80 @@
+"""Report -> JSON, for programs: every source and every quote with what its verdict rests on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import __version__
+from ..models import Match, QuoteResult, Report, Snapshot, SourceResult
+
+
+def _snapshot(s: Snapshot | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {"timestamp": s.timestamp, "url": s.url, "raw_url": s.raw_url}
+
+
+def _match(m: Match | None) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {
+        "text": m.passage,
+        "score": m.score,
+        "start": m.start,
+        "end": m.end,
+        "reason": m.reason,
+        "diff": [{"op": d.op, "source": d.source, "quote": d.quote} for d in m.diff],
+    }
+
+
+def _source(r: SourceResult) -> dict[str, Any]:
+    s = r.source
+    return {
+        "id": s.id,
+        "title": s.title,
+        "publisher": s.publisher,
+        "url": s.url,
+        "line": s.line,
+        "status": r.status.value,
+        "reason": r.reason,
+        "http_status": r.http_status,
+        "final_url": r.final_url,
+        "as_of": s.as_of.isoformat() if s.as_of else None,
+        "snapshot": _snapshot(r.snapshot),
+        "archive_reason": r.archive_reason,
+    }
+
+
+def _quote(q: QuoteResult) -> dict[str, Any]:
+    return {
+        "source": q.source_id,
+        "text": q.quote.text,
+        "speaker": q.quote.speaker,
+        "line": q.quote.line,
+        "verdict": q.verdict.value,
+        "where": q.where.value if q.where else None,
+        "snapshot": q.snapshot.timestamp if q.snapshot else None,
+        "snapshot_url": q.snapshot.url if q.snapshot else None,
+        "match": _match(q.match),
+    }
+
+
+def render_json(report: Report) -> str:
+    """The report as a JSON document (UTF-8 text, two-space indent, trailing newline)."""
+    doc = {
+        "sourcecheck": __version__,
+        "sources_file": str(report.sources_path),
+        "as_of": report.as_of.isoformat() if report.as_of else None,
+        "started": report.started.isoformat(),
+        "finished": report.finished.isoformat(),
+        "summary": {
+            **{v.value: n for v, n in report.counts.items()},
+            "quotes": len(report.quotes),
+            "sources": len(report.results),
+            "exit_code": int(report.exit_status),
+        },
+        "sources": [_source(r) for r in report.results],
+        "quotes": [_quote(q) for q in report.quotes],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,79 @@
+"""Report -> a table for the terminal (rich), with the diff of every altered quote."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..models import Report, Verdict
+from . import clean, one_line, source_state, summary, where_label
+
+STYLES = {
+    Verdict.VERIFIED: "bold green",
+    Verdict.ALTERED: "bold yellow",
+    Verdict.NOT_FOUND: "bold red",
+    Verdict.UNAVAILABLE: "bold magenta",
+}
+
+
+def render_table(report: Report, *, color: bool = False, width: int = 100) -> str:
+    """The report as a table of quotes, the altered quotes' diffs, and a summary line.
+
+    Page text is put in ``Text`` objects, never parsed as markup, and cleaned of control
+    characters, so a page cannot style or drive the terminal.
+    """
+    out = io.StringIO()
+    console = Console(
+        file=out,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+    )
+    table = Table(show_lines=False, expand=False, pad_edge=False)
+    table.add_column("Source", overflow="fold", max_width=24)
+    table.add_column("Quote", overflow="fold", ratio=3)
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Where", no_wrap=True)
+    for q in report.quotes:
+        table.add_row(
+            Text(clean(q.source_id)),
+            Text(one_line(q.quote.text, 70)),
+            Text(q.verdict.value, style=STYLES[q.verdict]),
+            Text(where_label(q)),
+        )
+    if report.quotes:
+        console.print(table)
+
+    for q in report.quotes:
+        if q.verdict is not Verdict.ALTERED or q.match is None:
+            continue
+        console.print(Text(f"\n{q.source_id}: altered ({where_label(q)})", style="bold"))
+        console.print(Text("  quote:  ") + Text(one_line(q.quote.text)))
+        console.print(Text("  source: ") + Text(one_line(q.match.passage or "")))
+        line = Text("  diff:   ")
+        for d in q.match.diff:
+            if d.op == "equal":
+                line.append(one_line(d.source) + " ")
+                continue
+            if d.source:
+                line.append(f"[-{one_line(d.source)}-]", style="red strike")
+            if d.quote:
+                line.append(f"{{+{one_line(d.quote)}+}}", style="green")
+            line.append(" ")
+        console.print(line)
+        if q.match.reason:
+            console.print(Text(f"  why:    {one_line(q.match.reason)}"))
+
+    troubled = [r for r in report.results if r.status.value != "ok"]
+    if troubled:
+        console.print(Text("\nSources not read live:", style="bold"))
+        for r in troubled:
+            console.print(Text(f"  {clean(r.source.id)}: {one_line(source_state(r))}"))
+    console.print(Text("\n" + summary(report), style="bold"))
+    return out.getvalue()

@@ -1,0 +1,200 @@
+"""sources.yaml -> Sources, validated, with ``file:line`` in every error.
+
+ruamel.yaml keeps the line of every key and item, pydantic checks the shape and types; each error
+pydantic finds is mapped back to its line, so one run lists every problem at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .errors import ConfigError, InputError, Problem
+from .models import Quote, Source, Sources
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+    return value
+
+
+def _quote_item(value: Any) -> Any:
+    # A quote is either a bare string or a mapping with `text` (and optional `speaker`).
+    return {"text": value} if isinstance(value, str) else value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+# Dates arrive as strings (see _load_yaml) and are parsed here, so a bad date gets its line.
+Date = Annotated[dt.date, Field(strict=False)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class _QuoteModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    text: NonEmpty
+    speaker: str | None = None
+
+
+class _SourceModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id: NonEmpty
+    title: str | None = None
+    publisher: str | None = None
+    url: HttpUrl | None = None
+    archive_url: HttpUrl | None = None
+    as_of: Date | None = None
+    quotes: list[Annotated[_QuoteModel, BeforeValidator(_quote_item)]] = []
+
+
+class _FileModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    as_of: Date | None = None
+    sources: list[_SourceModel]
+
+
+def _fields(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel]:
+    """The model whose keys are valid at a location in the file."""
+    if len(loc) >= 3 and loc[0] == "sources" and loc[2] == "quotes":
+        return _QuoteModel
+    if len(loc) >= 1 and loc[0] == "sources":
+        return _SourceModel
+    return _FileModel
+
+
+def _key_name(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _line_of(data: Any, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of ``loc`` in the round-trip-loaded YAML ``data``."""
+    node = data
+    line: int | None = getattr(getattr(data, "lc", None), "line", None)
+    for part in loc:
+        lc = getattr(node, "lc", None)
+        try:
+            if isinstance(part, int) and isinstance(node, list) and part < len(node):
+                line = lc.item(part)[0] if lc is not None else line
+                node = node[part]
+            elif isinstance(part, str) and isinstance(node, dict) and part in node:
+                line = lc.key(part)[0] if lc is not None else line
+                node = node[part]
+            else:
+                break
+        except (KeyError, IndexError, TypeError):
+            break
+    return None if line is None else line + 1
+
+
+def _problem(path: Path, data: Any, error: Any) -> Problem:
+    loc: tuple[int | str, ...] = tuple(error["loc"])
+    kind = error["type"]
+    line = _line_of(data, loc)
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        valid = _fields(_model_at(loc[:-1]))
+        close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (valid keys: {', '.join(valid)})"
+        return Problem(path, line, _key_name(loc), f"unknown key {key!r}{hint}")
+    if kind == "missing":
+        return Problem(path, line, _key_name(loc), "required key is missing")
+    if kind in ("model_type", "model_attributes_type"):
+        in_quotes = len(loc) >= 2 and loc[-2] == "quotes"
+        want = "a quote: a string or a mapping with 'text'" if in_quotes else "a mapping"
+        return Problem(path, line, _key_name(loc), f"expected {want} (got {error['input']!r})")
+    message = str(error["msg"])
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    elif "input" in error and not isinstance(error["input"], dict | list):
+        message = f"{message} (got {error['input']!r})"
+    return Problem(path, line, _key_name(loc), message[0].lower() + message[1:])
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    yaml = YAML(typ="rt")
+    # ruamel builds dates itself and fails on 2012-13-01 with a bare ValueError and no line;
+    # keep them as text for pydantic to parse and report with their line.
+    yaml.constructor.add_constructor(
+        "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+    )
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        what = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        raise ConfigError([Problem(Path(where), None, "", f"invalid YAML: {what}")]) from None
+    except YAMLError as exc:
+        raise ConfigError([Problem(path, None, "", f"invalid YAML: {exc}")]) from None
+
+
+def load_sources(path: Path) -> Sources:
+    """Read and validate a sources.yaml; raise ConfigError listing every problem with its line."""
+    data = _load_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError([Problem(path, 1, "", "expected a mapping with a 'sources' list")])
+    try:
+        model = _FileModel.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_problem(path, data, e) for e in exc.errors()]) from None
+
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for i, src in enumerate(model.sources):
+        if src.id in seen:
+            line = _line_of(data, ("sources", i, "id"))
+            msg = f"duplicate id {src.id!r} (first given as sources[{seen[src.id]}])"
+            problems.append(Problem(path, line, f"sources[{i}].id", msg))
+        seen.setdefault(src.id, i)
+    if problems:
+        raise ConfigError(problems)
+
+    sources = tuple(
+        Source(
+            id=src.id,
+            url=src.url,
+            as_of=src.as_of or model.as_of,
+            title=src.title,
+            publisher=src.publisher,
+            archive_url=src.archive_url,
+            line=_line_of(data, ("sources", i)),
+            quotes=tuple(
+                Quote(q.text, q.speaker, _line_of(data, ("sources", i, "quotes", j)))
+                for j, q in enumerate(src.quotes)
+            ),
+        )
+        for i, src in enumerate(model.sources)
+    )
+    return Sources(path=path, sources=sources, as_of=model.as_of)
