@@ -18,7 +18,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from .fetch import Fetcher, to_page
 from .models import ArchiveMiss, Page, Snapshot, SourceStatus, Unavailable
@@ -29,6 +29,16 @@ _IA_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "dige
 _PINNED = re.compile(
     r"^(?P<base>https?://[^/]+(?:/[^/]+)*?)/(?P<ts>\d{4,14})(?:[a-z]{2}_)?/(?P<url>.+)$"
 )
+
+
+# The path of a playback URL: /<collection>/<timestamp>[mode_]/<original URL>.
+_PLAYBACK = re.compile(r"/[^/]+/\d{4,14}(?:[a-z]{2}_)?/https?:")
+
+
+def _in_archive(target: str, current: str) -> bool:
+    """Whether a redirect target is a playback URL of the same archive as ``current``."""
+    t, c = urlsplit(target), urlsplit(current)
+    return (t.scheme, t.netloc) == (c.scheme, c.netloc) and _PLAYBACK.match(t.path) is not None
 
 
 def timestamp_for(day: dt.date) -> str:
@@ -152,14 +162,32 @@ class Archive:
         return [self.snapshot(r["original"] or url, r["timestamp"]) for r in unique[:limit]]
 
     async def read(self, snapshot: Snapshot) -> Page | Unavailable:
-        """The capture's original bytes as a Page, or why they could not be read."""
-        got = await self.fetcher.get(snapshot.raw_url)
-        if isinstance(got, Unavailable):
-            return got
-        page = to_page(got)
-        if isinstance(page, Unavailable) and got.header("memento-datetime") is None:
-            # No Memento-Datetime: the archive's own error (never archived, excluded, rate
-            # limited), not a captured error page.
-            reason = f"archive answered HTTP {got.http_status}"
-            return Unavailable(snapshot.raw_url, SourceStatus.ERROR, reason, got.http_status)
-        return page
+        """The capture's original bytes as a Page, or why they could not be read.
+
+        Redirects are followed inside the archive only. pywb answers a captured redirect in
+        ``id_`` mode with the site's own Location, unrewritten; following it blindly would
+        leave the archive for the live web, so it is mapped back to a capture of its target.
+        """
+        url, original = snapshot.raw_url, snapshot.original_url
+        prefix = snapshot.raw_url.removesuffix(snapshot.original_url)  # ".../web/<ts>id_/"
+        for _ in range(self.fetcher.settings.max_redirects + 1):
+            got = await self.fetcher.get(url, follow_redirects=False)
+            if isinstance(got, Unavailable):
+                return got
+            location = got.header("location")
+            if 300 <= got.http_status < 400 and location:
+                target = urljoin(url, location)
+                if snapshot.timestamp is not None and not _in_archive(target, url):
+                    original = urljoin(original, location)  # the site's own, captured
+                    target = prefix + original
+                url = target
+                continue
+            page = to_page(got)
+            if isinstance(page, Unavailable) and got.header("memento-datetime") is None:
+                # No Memento-Datetime: the archive's own error (never archived, excluded,
+                # rate limited), not a captured error page.
+                reason = f"archive answered HTTP {got.http_status}"
+                return Unavailable(snapshot.raw_url, SourceStatus.ERROR, reason, got.http_status)
+            return page
+        reason = "too many redirects inside the archive"
+        return Unavailable(snapshot.raw_url, SourceStatus.ERROR, reason)

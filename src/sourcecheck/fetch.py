@@ -210,14 +210,14 @@ class Fetcher:
             self._hosts[host] = asyncio.Semaphore(self.settings.host_concurrency)
         return self._hosts[host]
 
-    async def get(self, url: str) -> Response | Unavailable:
-        """GET a URL, following redirects: any HTTP answer is a Response, no answer Unavailable."""
+    async def get(self, url: str, *, follow_redirects: bool = True) -> Response | Unavailable:
+        """GET a URL: any HTTP answer is a Response, no answer Unavailable with a reason."""
         if self._client is None or self._global is None:
             raise RuntimeError("Fetcher used outside 'async with'")
         s = self.settings
         try:
             async with self._global, self._host_limit(url), asyncio.timeout(s.total_timeout):
-                return await self._get(self._client, url)
+                return await self._get(self._client, url, follow_redirects)
         except TimeoutError:
             return Unavailable(url, SourceStatus.ERROR, f"timed out after {s.total_timeout:g} s")
         except AddressRefused as exc:
@@ -239,9 +239,11 @@ class Fetcher:
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             return Unavailable(url, SourceStatus.ERROR, reason)
 
-    async def _get(self, client: httpx.AsyncClient, url: str) -> Response | Unavailable:
+    async def _get(
+        self, client: httpx.AsyncClient, url: str, follow_redirects: bool
+    ) -> Response | Unavailable:
         limit = self.settings.max_bytes
-        async with client.stream("GET", url) as r:
+        async with client.stream("GET", url, follow_redirects=follow_redirects) as r:
             final = str(r.url)
             declared = r.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:

@@ -1,0 +1,117 @@
+"""Shared fixtures: a real page server and a real pywb archive on 127.0.0.1.
+
+The "seed world" replays the seed article's sources: live pages on one loopback port, archived
+captures in pywb, with the same situations as on the real web (a page that moved and changed, a
+dead page that the archive kept, captures that differ over time, a blocked site, no URL).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.http_server import RouteServer
+from tests.pywb_archive import Capture, PywbArchive
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
+
+# The real URLs of the top-level sources.yaml and the loopback paths that replay them.
+SEED_URLS = {
+    "http://www.ice.gov/secure_communities/": "/ice/secure_communities/",
+    "http://www.ice.gov/about/overview/": "/ice/about/overview/",
+    "http://archive.boston.com/metrodesk/2012/05/08/feds-activate-secure-communities-program-mass-despite-objections-from-gov-patrick/1rNb4cZnuuRqsZ6RtvgNYO/story.html": "/globe/story.html",
+    "https://www.foxnews.com/politics/secure-communities-activated-in-new-york-despite-objections": "/fox/secure-communities",
+    "http://www.nmcir.org": "/nmcir/",
+}
+
+
+def page(slug: str) -> bytes:
+    """A saved page from tests/fixtures/pages, by its URL slug."""
+    return (PAGES / f"{slug}.html").read_bytes()
+
+
+@dataclass(frozen=True)
+class World:
+    """The seed article's sources replayed on loopback."""
+
+    server: RouteServer
+    archive: PywbArchive
+    sources_yaml: Path
+
+    @property
+    def wayback_url(self) -> str:
+        return self.archive.base_url
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[RouteServer]:
+    """One page server for the session; each test registers its own paths."""
+    with RouteServer() as s:
+        yield s
+
+
+def _seed_routes(s: RouteServer) -> None:
+    s.add("/ice/secure_communities/", status=301, headers=(("Location", "/ice/secure-communities"),))
+    s.add("/ice/secure-communities", page("www-ice-gov-secure-communities-2015"))
+    s.add("/ice/about/overview/", page("www-ice-gov-about-overview"))
+    s.add("/globe/story.html", "<h1>Page not found</h1>", status=404)
+    s.add("/fox/secure-communities", page("www-foxnews-com-secure-communities-activated-in-new-york"))
+    s.add("/nmcir/", "<h1>Access denied</h1>", status=403)
+
+
+def _seed_captures(s: RouteServer) -> list[Capture]:
+    ice, globe, nmcir = s.url("/ice/secure_communities/"), s.url("/globe/story.html"), s.url("/nmcir/")
+    cp1252 = "text/html; charset=windows-1252"
+    return [
+        Capture(ice, "20120320120000", body=page("www-ice-gov-secure-communities-2012")),
+        Capture(
+            ice,
+            "20150601000000",
+            status=301,
+            headers=(("Location", s.url("/ice/secure-communities")),),
+        ),
+        Capture(
+            s.url("/ice/secure-communities"),
+            "20150601000001",
+            body=page("www-ice-gov-secure-communities-2015"),
+        ),
+        Capture(
+            globe,
+            "20120509080000",
+            body=page("archive-boston-com-feds-activate-secure-communities-2012"),
+            content_type=cp1252,
+        ),
+        Capture(globe, "20140101000000", body=b"<p>This story has been removed.</p>"),
+        Capture(globe, "20120401000000", status=404, body=b"<p>not yet</p>"),
+        Capture(nmcir, "20120401000000", body=page("www-nmcir-org")),
+    ]
+
+
+@pytest.fixture(scope="session")
+def world(server: RouteServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The seed article's sources, live and archived, and a sources.yaml pointing at them."""
+    _seed_routes(server)
+    directory = tmp_path_factory.mktemp("seed-world")
+    text = (ROOT / "sources.yaml").read_text(encoding="utf-8")
+    for real, path in SEED_URLS.items():
+        assert real in text, real
+        text = text.replace(real, server.url(path))
+    sources_yaml = directory / "sources.yaml"
+    sources_yaml.write_text(text, encoding="utf-8")
+    with PywbArchive(directory / "archive", _seed_captures(server)) as archive:
+        yield World(server, archive, sources_yaml)
+
+
+def write(path: Path, text: str) -> Path:
+    """Write a file (dedented by the caller) and return its path."""
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def strip_ansi(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
