@@ -106,7 +106,7 @@ def _run(sources: Sources, options: Options) -> Report:
 @app.command()
 def verify(
     sources_file: Annotated[
-        Path, typer.Argument(help="The sources.yaml to check.", show_default=True)
+        Path, typer.Argument(metavar="SOURCES", help="The sources.yaml to check.")
     ] = Path("sources.yaml"),
     fmt: Annotated[
         Format,

@@ -142,7 +142,8 @@ def _load_yaml(path: Path) -> Any:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: not UTF-8 text (byte {exc.start + 1})") from None
     yaml = YAML(typ="rt")
     # ruamel builds dates itself and fails on 2012-13-01 with a bare ValueError and no line;
     # keep them as text for pydantic to parse and report with their line.
@@ -156,8 +157,11 @@ def _load_yaml(path: Path) -> Any:
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         what = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
         raise ConfigError([Problem(Path(where), None, "", f"invalid YAML: {what}")]) from None
-    except YAMLError as exc:
-        raise ConfigError([Problem(path, None, "", f"invalid YAML: {exc}")]) from None
+    except YAMLError as exc:  # a character YAML does not allow, with a position, not a mark
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        what = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError([Problem(path, line, "", f"invalid YAML: {what}")]) from None
 
 
 def load_sources(path: Path) -> Sources:

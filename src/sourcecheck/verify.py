@@ -87,14 +87,13 @@ async def check_source(
 
     snapshot: Snapshot | None = None
     archive_reason: str | None = None
-    if archive is not None and (not isinstance(live, Page) or pending()):
+    can_look_up = source.url is not None or source.archive_url is not None
+    if archive is not None and can_look_up and (not isinstance(live, Page) or pending()):
         candidates: list[Snapshot] | ArchiveMiss
         if source.archive_url:
             candidates = [archive.pinned(source.archive_url)]
-        elif source.url:
-            candidates = await archive.lookup(source.url, source.as_of or today, max_captures)
         else:
-            candidates = ArchiveMiss("no URL to look up")
+            candidates = await archive.lookup(source.url or "", source.as_of or today, max_captures)
         if isinstance(candidates, ArchiveMiss):
             archive_reason = candidates.reason
         else:
@@ -111,7 +110,7 @@ async def check_source(
                 archive_reason = None
 
     if live is None:
-        status, reason, http_status, final_url = SourceStatus.NO_URL, "no URL given", None, None
+        status, reason, http_status, final_url = SourceStatus.NO_URL, None, None, None
     elif isinstance(live, Page):
         status, reason, http_status = SourceStatus.OK, None, live.http_status
         final_url = live.final_url

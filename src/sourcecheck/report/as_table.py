@@ -35,7 +35,7 @@ def render_table(report: Report, *, color: bool = False, width: int = 100) -> st
         highlight=False,
         emoji=False,
     )
-    table = Table(show_lines=False, expand=False, pad_edge=False)
+    table = Table(show_lines=False, expand=False)
     table.add_column("Source", overflow="fold", max_width=24)
     table.add_column("Quote", overflow="fold", ratio=3)
     table.add_column("Verdict", no_wrap=True)
