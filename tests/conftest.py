@@ -56,16 +56,24 @@ def server() -> Iterator[RouteServer]:
 
 
 def _seed_routes(s: RouteServer) -> None:
-    s.add("/ice/secure_communities/", status=301, headers=(("Location", "/ice/secure-communities"),))
+    s.add(
+        "/ice/secure_communities/", status=301, headers=(("Location", "/ice/secure-communities"),)
+    )
     s.add("/ice/secure-communities", page("www-ice-gov-secure-communities-2015"))
     s.add("/ice/about/overview/", page("www-ice-gov-about-overview"))
     s.add("/globe/story.html", "<h1>Page not found</h1>", status=404)
-    s.add("/fox/secure-communities", page("www-foxnews-com-secure-communities-activated-in-new-york"))
+    s.add(
+        "/fox/secure-communities", page("www-foxnews-com-secure-communities-activated-in-new-york")
+    )
     s.add("/nmcir/", "<h1>Access denied</h1>", status=403)
 
 
 def _seed_captures(s: RouteServer) -> list[Capture]:
-    ice, globe, nmcir = s.url("/ice/secure_communities/"), s.url("/globe/story.html"), s.url("/nmcir/")
+    ice, globe, nmcir = (
+        s.url("/ice/secure_communities/"),
+        s.url("/globe/story.html"),
+        s.url("/nmcir/"),
+    )
     cp1252 = "text/html; charset=windows-1252"
     return [
         Capture(ice, "20120320120000", body=page("www-ice-gov-secure-communities-2012")),

@@ -54,7 +54,10 @@ def test_exit_0_when_every_quote_is_verified(tmp_path: Path, server: RouteServer
 
 def test_exit_1_and_a_diff_for_an_altered_quote(tmp_path: Path, server: RouteServer) -> None:
     path = sources_file(
-        tmp_path, server, "altered", ["it will help too many people charged with low-level offenses"]
+        tmp_path,
+        server,
+        "altered",
+        ["it will help too many people charged with low-level offenses"],
     )
     code, out, _ = verify(path, "--format", "json")
     assert code == 1
@@ -67,7 +70,9 @@ def test_exit_1_and_a_diff_for_an_altered_quote(tmp_path: Path, server: RouteSer
 
 
 def test_the_table_shows_the_diff(tmp_path: Path, server: RouteServer) -> None:
-    path = sources_file(tmp_path, server, "table", ["Not one of them was resolved", "We counted 1,300 cases"])
+    path = sources_file(
+        tmp_path, server, "table", ["Not one of them was resolved", "We counted 1,300 cases"]
+    )
     code, out, _ = verify(path)
     assert code == 1
     assert "verified" in out and "altered" in out
@@ -114,12 +119,17 @@ def test_private_addresses_are_refused_by_default(tmp_path: Path, server: RouteS
 @pytest.mark.parametrize(
     ("yaml_text", "expected"),
     [
-        ("sources:\n  - id: a\n    quots: []\n", "sources.yaml:3: sources[0].quots: unknown key 'quots' (did you mean 'quotes'?)"),
+        (
+            "sources:\n  - id: a\n    quots: []\n",
+            "sources.yaml:3: sources[0].quots: unknown key 'quots' (did you mean 'quotes'?)",
+        ),
         ("sources:\n  - id: a\n    url: [x\n", "sources.yaml:4:1: invalid YAML: "),
     ],
     ids=["unknown-key", "yaml-syntax"],
 )
-def test_config_errors_exit_2_with_one_line_each(tmp_path: Path, yaml_text: str, expected: str) -> None:
+def test_config_errors_exit_2_with_one_line_each(
+    tmp_path: Path, yaml_text: str, expected: str
+) -> None:
     path = tmp_path / "sources.yaml"
     path.write_text(yaml_text, encoding="utf-8")
     result = runner.invoke(app, ["verify", str(path)])
@@ -167,12 +177,20 @@ def test_every_command_has_help(command: list[str]) -> None:
 
 def test_python_dash_m_and_the_console_script(tmp_path: Path) -> None:
     by_module = subprocess.run(
-        [sys.executable, "-m", "sourcecheck", "--version"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "sourcecheck", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert (by_module.returncode, by_module.stdout) == (0, f"sourcecheck {__version__}\n")
     script = Path(sys.executable).parent / "sourcecheck"
     bad = tmp_path / "bad.yaml"
     bad.write_text(textwrap.dedent("sources:\n  - {id: a, url: 3}\n"), encoding="utf-8")
-    run = subprocess.run([str(script), "verify", str(bad)], capture_output=True, text=True, check=False)
+    run = subprocess.run(
+        [str(script), "verify", str(bad)], capture_output=True, text=True, check=False
+    )
     assert run.returncode == 2
-    assert run.stderr == f"sourcecheck: {bad}:2: sources[0].url: input should be a valid string (got 3)\n"
+    assert (
+        run.stderr
+        == f"sourcecheck: {bad}:2: sources[0].url: input should be a valid string (got 3)\n"
+    )

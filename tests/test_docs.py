@@ -37,7 +37,11 @@ def test_verify_help_block_is_current(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_every_sources_yaml_key_is_documented() -> None:
-    keys = set(_FileModel.model_fields) | set(_SourceModel.model_fields) | set(_QuoteModel.model_fields)
+    keys = (
+        set(_FileModel.model_fields)
+        | set(_SourceModel.model_fields)
+        | set(_QuoteModel.model_fields)
+    )
     documented = set(re.findall(r"^\| `(\w+)` \| (?:top level|source|quote) \|", README, re.M))
     assert documented == keys
 

@@ -45,7 +45,11 @@ def test_every_true_seed_quote_is_verified_where_it_still_exists(world: World) -
 
     # Moved and changed since: verified in the 2012 capture, not on the live page.
     [ice] = quotes["ice-secure-communities"]
-    assert (ice["verdict"], ice["where"], ice["snapshot"]) == ("verified", "archive", "20120320120000")
+    assert (ice["verdict"], ice["where"], ice["snapshot"]) == (
+        "verified",
+        "archive",
+        "20120320120000",
+    )
     assert sources["ice-secure-communities"]["status"] == "ok"
     assert sources["ice-secure-communities"]["final_url"].endswith("/ice/secure-communities")
 
@@ -57,7 +61,9 @@ def test_every_true_seed_quote_is_verified_where_it_still_exists(world: World) -
     ] * 3
     assert sources["boston-globe"]["status"] == "dead"
     assert sources["boston-globe"]["http_status"] == 404
-    assert globe[1]["match"]["text"] == "It’s a big victory for the families who have lost loved ones"
+    assert (
+        globe[1]["match"]["text"] == "It’s a big victory for the families who have lost loved ones"
+    )
 
     # Still live, with a non-breaking hyphen in "low-level".
     [fox] = quotes["fox-news-latino"]

@@ -53,7 +53,9 @@ def test_every_key_is_read(tmp_path: Path) -> None:
     assert globe.title == "Feds to activate Secure Communities"
     assert globe.publisher == "The Boston Globe"
     assert globe.url == "http://archive.boston.com/story.html"
-    assert globe.archive_url is not None and globe.archive_url.startswith("https://web.archive.org/")
+    assert globe.archive_url is not None and globe.archive_url.startswith(
+        "https://web.archive.org/"
+    )
     assert globe.as_of == dt.date(2012, 5, 8)
     assert globe.line == 3
     assert globe.quotes == (
@@ -97,7 +99,9 @@ def test_every_key_is_read(tmp_path: Path) -> None:
             ["F:2: sources[0].id: required key is missing"],
             id="missing-id",
         ),
-        pytest.param("as_of: 2012-01-01\n", ["F:1: sources: required key is missing"], id="no-sources"),
+        pytest.param(
+            "as_of: 2012-01-01\n", ["F:1: sources: required key is missing"], id="no-sources"
+        ),
         pytest.param(
             "sources:\n  - id: a\n    url: ftp://example.org/x\n",
             ["F:3: sources[0].url: 'ftp://example.org/x' is not an http:// or https:// URL"],
@@ -113,7 +117,9 @@ def test_every_key_is_read(tmp_path: Path) -> None:
         ),
         pytest.param(
             "sources:\n  - id: a\n    quotes:\n      - 5\n",
-            ["F:4: sources[0].quotes[0]: expected a quote: a string or a mapping with 'text' (got 5)"],
+            [
+                "F:4: sources[0].quotes[0]: expected a quote: a string or a mapping with 'text' (got 5)"
+            ],
             id="quote-wrong-type",
         ),
         pytest.param(
@@ -131,7 +137,9 @@ def test_every_key_is_read(tmp_path: Path) -> None:
             ["F:1: sources: input should be a valid list (got 5)"],
             id="sources-not-a-list",
         ),
-        pytest.param("- a\n- b\n", ["F:1: expected a mapping with a 'sources' list"], id="not-a-mapping"),
+        pytest.param(
+            "- a\n- b\n", ["F:1: expected a mapping with a 'sources' list"], id="not-a-mapping"
+        ),
         pytest.param("", ["F:1: expected a mapping with a 'sources' list"], id="empty-file"),
     ],
 )
