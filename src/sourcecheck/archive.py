@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from .fetch import Fetcher, to_page
@@ -26,19 +27,22 @@ from .models import ArchiveMiss, Page, Snapshot, SourceStatus, Unavailable
 DEFAULT_WAYBACK_URL = "https://web.archive.org"
 
 _IA_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
+# The captured URL must start with its scheme, as in every URL the Wayback Machine gives: a
+# date in an ordinary path (".../2012/05/08/story.html") is no capture timestamp.
 _PINNED = re.compile(
-    r"^(?P<base>https?://[^/]+(?:/[^/]+)*?)/(?P<ts>\d{4,14})(?:[a-z]{2}_)?/(?P<url>.+)$"
+    r"^(?P<base>https?://[^/]+(?:/[^/]+)*?)/(?P<ts>\d{4,14})(?:[a-z]{2}_)?/(?P<url>https?:/.+)$"
 )
 
 
-# The path of a playback URL: /<collection>/<timestamp>[mode_]/<original URL>.
+# The path of a playback URL: [/<prefix>]/<collection>/<timestamp>[mode_]/<original URL>.
 _PLAYBACK = re.compile(r"/[^/]+/\d{4,14}(?:[a-z]{2}_)?/https?:")
 
 
 def _in_archive(target: str, current: str) -> bool:
     """Whether a redirect target is a playback URL of the same archive as ``current``."""
     t, c = urlsplit(target), urlsplit(current)
-    return (t.scheme, t.netloc) == (c.scheme, c.netloc) and _PLAYBACK.match(t.path) is not None
+    # search, not match: an archive may be served under a path of its own (".../wayback/web/").
+    return (t.scheme, t.netloc) == (c.scheme, c.netloc) and _PLAYBACK.search(t.path) is not None
 
 
 def timestamp_for(day: dt.date) -> str:
@@ -170,24 +174,40 @@ class Archive:
         """
         url, original = snapshot.raw_url, snapshot.original_url
         prefix = snapshot.raw_url.removesuffix(snapshot.original_url)  # ".../web/<ts>id_/"
+        passed: list[str] = []
         for _ in range(self.fetcher.settings.max_redirects + 1):
             got = await self.fetcher.get(url, follow_redirects=False)
             if isinstance(got, Unavailable):
-                return got
+                return replace(got, url=snapshot.raw_url, final_url=url) if passed else got
             location = got.header("location")
             if 300 <= got.http_status < 400 and location:
-                target = urljoin(url, location)
-                if snapshot.timestamp is not None and not _in_archive(target, url):
-                    original = urljoin(original, location)  # the site's own, captured
-                    target = prefix + original
+                try:
+                    target = urljoin(url, location)
+                    # A relative path ("next.html") is always the site's own: resolved against
+                    # the playback URL, it would lose a slash of the original URL's "http://".
+                    relative = not urlsplit(location).scheme and not location.startswith("/")
+                    if snapshot.timestamp is not None and (
+                        relative or not _in_archive(target, url)
+                    ):
+                        original = urljoin(original, location)  # the site's own, captured
+                        target = prefix + original
+                except ValueError:  # urllib refuses it (e.g. "http://[oops/"): so would httpx
+                    reason = f"archive redirect to an invalid URL: {location}"
+                    return Unavailable(
+                        snapshot.raw_url, SourceStatus.ERROR, reason, got.http_status, url
+                    )
+                passed.append(url)
                 url = target
                 continue
-            page = to_page(got)
+            # Said of the capture asked for, like a live fetch of a URL that redirects.
+            page = to_page(replace(got, url=snapshot.raw_url, redirects=tuple(passed)))
             if isinstance(page, Unavailable) and got.header("memento-datetime") is None:
                 # No Memento-Datetime: the archive's own error (never archived, excluded,
                 # rate limited), not a captured error page.
                 reason = f"archive answered HTTP {got.http_status}"
-                return Unavailable(snapshot.raw_url, SourceStatus.ERROR, reason, got.http_status)
+                return Unavailable(
+                    snapshot.raw_url, SourceStatus.ERROR, reason, got.http_status, url
+                )
             return page
         reason = "too many redirects inside the archive"
         return Unavailable(snapshot.raw_url, SourceStatus.ERROR, reason)

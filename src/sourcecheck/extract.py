@@ -63,7 +63,8 @@ def decode(body: bytes, content_type: str) -> str:
     """Body bytes as text: the charset from a BOM, the Content-Type header, a <meta>, else UTF-8.
 
     A body that is not valid in the declared charset is read as UTF-8 if it is valid UTF-8, and
-    otherwise as windows-1252, which every byte string is.
+    otherwise as windows-1252, which every byte string is. A body declared windows-1252 (or
+    latin-1, or ascii) that is valid UTF-8 is read as UTF-8.
     """
     for bom, name in _BOMS:
         if body.startswith(bom):
@@ -73,7 +74,10 @@ def decode(body: bytes, content_type: str) -> str:
     declared = _known(header.group(1) if header else None) or _known(
         meta.group(1).decode("ascii") if meta else None
     )
-    for charset in (declared, "utf-8"):
+    # Servers that label every page ISO-8859-1 by default are common, while windows-1252 text
+    # that happens to be valid UTF-8 is all but unknown beyond ASCII, where both read the same.
+    order = ("utf-8", declared) if declared == "cp1252" else (declared, "utf-8")
+    for charset in order:
         if charset:
             try:
                 return body.decode(charset)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Self
@@ -124,11 +123,13 @@ def _guarded_transport(
     settings: FetchSettings, trusted: frozenset[tuple[str, int]]
 ) -> httpx.AsyncHTTPTransport:
     limits = httpx.Limits(max_connections=settings.max_concurrency)
-    transport = httpx.AsyncHTTPTransport(limits=limits)
+    # One TLS context (certifi's CA bundle, as httpx's default) for the transport and the pool.
+    tls = httpx.create_ssl_context()
+    transport = httpx.AsyncHTTPTransport(verify=tls, limits=limits)
     # httpx 0.28 takes no network backend, so its pool is rebuilt with the guarded one, using
     # the same arguments AsyncHTTPTransport gives it.
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=ssl.create_default_context(),
+        ssl_context=tls,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
@@ -197,6 +198,9 @@ class Fetcher:
             trust_env=False,
         )
         self._global = asyncio.Semaphore(s.max_concurrency)
+        # Semaphores belong to the event loop that first waits on one: a new 'async with',
+        # maybe in another loop, gets new ones.
+        self._hosts = {}
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -205,7 +209,10 @@ class Fetcher:
         self._client = None
 
     def _host_limit(self, url: str) -> asyncio.Semaphore:
-        host = urlsplit(url).hostname or ""
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:  # e.g. "http://[::1/": httpx refuses it too, and says why
+            host = ""
         if host not in self._hosts:
             self._hosts[host] = asyncio.Semaphore(self.settings.host_concurrency)
         return self._hosts[host]
@@ -216,7 +223,9 @@ class Fetcher:
             raise RuntimeError("Fetcher used outside 'async with'")
         s = self.settings
         try:
-            async with self._global, self._host_limit(url), asyncio.timeout(s.total_timeout):
+            # The host's turn first: a request waiting on a busy host must not hold a global
+            # slot, or one host with many URLs starves all the others.
+            async with self._host_limit(url), self._global, asyncio.timeout(s.total_timeout):
                 return await self._get(self._client, url, follow_redirects)
         except TimeoutError:
             return Unavailable(url, SourceStatus.ERROR, f"timed out after {s.total_timeout:g} s")

@@ -16,6 +16,7 @@ page's own words.
 from __future__ import annotations
 
 import difflib
+import html
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
@@ -42,6 +43,8 @@ _TRANSLATE: Final = {
     **dict.fromkeys(map(ord, _INVISIBLE), ""),
 }
 
+_TRANSLATE_INVISIBLE: Final = dict.fromkeys(map(ord, _INVISIBLE), "")
+
 _CONTRACTIONS: Final = {
     "won't": "will not",
     "can't": "can not",
@@ -64,10 +67,13 @@ _SPECIAL: Final = re.compile(
     rf"|n{_APOS}t\b"
     rf"|\b(?:it|that|he|she|there|here|what|who|where|how){_APOS}s\b"
     rf"|{_APOS}(?:re|ve|ll|m|d)\b"
-    rf"|\s*[{_DASH_CHARS}]+\s*"
-    r"|\s+"
+    # Invisible characters join the spaces around them, or "a \u200b b" would keep two.
+    rf"|[\s{_INVISIBLE}]*[{_DASH_CHARS}]+[\s{_INVISIBLE}]*"
+    rf"|[{_INVISIBLE}]*\s[\s{_INVISIBLE}]*"
     r"|[A-Za-z][\u0300-\u036f]+"
-    r"|[^\x00-\x7f\s]+"
+    # One character at a time (with its combining marks), so that a match maps back to the
+    # page's own characters: in "“ﬁnal" the word starts after the quote mark.
+    r"|[^\x00-\x7f\s][\u0300-\u036f]*"
     r"|[\"`]",
     re.IGNORECASE,
 )
@@ -79,9 +85,10 @@ def _replacement(run: str) -> str:
         return _CONTRACTIONS[key]
     if key.endswith("'s") and key[:-2].isalpha():
         return key[:-2] + " is"
-    if run.isspace():
+    visible = run.translate(_TRANSLATE_INVISIBLE)
+    if visible.isspace():
         return " "
-    if run.strip() and run.strip()[0] in _DASH_CHARS.replace("\\", ""):
+    if visible.strip() and visible.strip()[0] in _DASH_CHARS.replace("\\", ""):
         return "-"
     out = unicodedata.normalize("NFKC", run).casefold().translate(_TRANSLATE)
     return " ".join(out.split()) if not out.isspace() else " "
@@ -187,6 +194,13 @@ _QUALIFIERS: Final = frozenset(
         "some",
     ]
 )
+# Qualifiers that hedge whatever they stand next to. "about", "some" and "just" are left out: as
+# often a preposition, a determiner or an adverb of time, they hedge only a number that follows.
+_HEDGES: Final = _QUALIFIERS - {"about", "some", "just"}
+_NUMBER_HEDGES: Final = frozenset(["about", "some"])
+# Hedges that qualify a whole clause from wherever they stand, even set off by a comma
+# ("He took the money, allegedly.").
+_CLAUSE_HEDGES: Final = frozenset(["allegedly", "reportedly"])
 _NOTES: Final = frozenset(
     {
         "sic",
@@ -203,8 +217,22 @@ _NOTES: Final = frozenset(
 _ELLIPSIS: Final = re.compile(r"\s*(?:\u2026|\.(?:\s?\.){2,})\s*")
 _BRACKET: Final = re.compile(r"\[([^\[\]]*)\]")
 _EDGE_JUNK: Final = " '.,;:!?"
-_SENTENCE_END: Final = re.compile(r"[.!?]'?\s|\n")
+# Abbreviations whose period ends no sentence ("Mr. Quinn", "Gov. Patrick"); a single letter
+# before a period is an initial ("Sheriff Thomas M. Hodgson"). The text is case-folded.
+_ABBREVIATIONS: Final = (
+    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt",
+    "st", "jr", "sr", "rev", "hon", "vs", "inc", "corp", "co", "ltd",
+    "jan", "feb", "aug", "sept", "oct", "nov", "dec",
+)  # fmt: skip
+_SENTENCE_END: Final = re.compile(
+    "".join(rf"(?<!\b{a})" for a in _ABBREVIATIONS) + r"(?<!\b[a-z])[.!?]'?\s|\n"
+)
 _WORD: Final = re.compile(r"\w")
+# A digit, a decimal point or thousands separator, a digit: "10" is no word of "10,000" or "10.5".
+_IN_NUMBER: Final = re.compile(r"\d[.,]\d")
+_WORD_BEFORE: Final = re.compile(r"(\w+)([\s,']*)$")
+_WORD_AFTER: Final = re.compile(r"([\s,']*)(\w+)")
+_ENTITY: Final = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
 
 @dataclass(frozen=True)
@@ -321,10 +349,18 @@ def _sensitive(text: str) -> set[str]:
 
 
 def _bounded(hay: str, start: int, end: int) -> bool:
-    """Whether hay[start:end] starts and ends on word boundaries where the literal has words."""
+    """Whether hay[start:end] starts and ends on word boundaries where the literal has words.
+
+    A number goes on across a decimal point or a thousands separator: "10 million" is not in
+    "10,000 million", nor "5 million" in "3.5 million".
+    """
     if start > 0 and _WORD.match(hay, start) and _WORD.match(hay, start - 1):
         return False
-    return not (end < len(hay) and _WORD.match(hay, end - 1) and _WORD.match(hay, end))
+    if end < len(hay) and _WORD.match(hay, end - 1) and _WORD.match(hay, end):
+        return False
+    if start >= 2 and _IN_NUMBER.match(hay, start - 2):
+        return False
+    return not (end > 0 and _IN_NUMBER.match(hay, end - 1))
 
 
 def _occurrences(hay: str, needle: str, lo: int, hi: int) -> list[int]:
@@ -344,10 +380,21 @@ def _check_gap(gap: _Gap, between: str) -> str | None:
             return "the parts around an ellipsis are too far apart"
         # Whole sentences may be left out, but not a negation from the sentence a kept part
         # belongs to: "It is ... a failure" must not verify against "It is not a failure".
+        # Nor a hedge: "The man ... took the money" must not verify against "The man allegedly
+        # took the money".
         pieces = _SENTENCE_END.split(between)
-        omitted = (_sensitive(pieces[0]) | _sensitive(pieces[-1])) & _NEGATIONS
+        omitted = (_sensitive(pieces[0]) | _sensitive(pieces[-1])) & (_NEGATIONS | _HEDGES)
         if omitted:
             return f"an ellipsis omits {sorted(omitted)[0]!r} from a quoted sentence"
+        # Nor may it weld the start of one sentence to the end of another: "the budget was ...
+        # wrong" from "the budget was balanced. Critics said the numbers were wrong". The words
+        # of a sentence beyond its closing quote mark (an attribution) do not count.
+        if (
+            len(pieces) > 1
+            and _WORD.search(pieces[0].split("'")[0])
+            and _WORD.search(pieces[-1].split("'")[-1])
+        ):
+            return "an ellipsis joins parts of two different sentences into one"
         return None
     return _check_bracket(gap.words, between)
 
@@ -380,6 +427,32 @@ def _check_edge_bracket(words: str, nearby: str) -> str | None:
     added = _sensitive(words) - _sensitive(nearby)
     if added:
         return f"[{words}] adds {sorted(added)[0]!r}, which the source does not say there"
+    return None
+
+
+def _dropped(word: str, sep: str, before_number: bool, bracket: str | None) -> bool:
+    """Whether ``word``, found just outside a quote across ``sep``, changes what it says."""
+    if bracket is not None and word in bracket.split():
+        return False  # the editor's bracket keeps it
+    if "," in sep:
+        return word in _CLAUSE_HEDGES
+    return word in _NEGATIONS or word in _HEDGES or (before_number and word in _NUMBER_HEDGES)
+
+
+def _check_edges(hay: str, p: Pattern, start: int, end: int) -> str | None:
+    """Why the words just outside a match change its meaning, or None.
+
+    A quote may start or end mid-sentence, but not right beside a negation or a hedge that it
+    leaves out: "three people came" is not what "Only three people came" says.
+    """
+    before = _WORD_BEFORE.search(hay, max(0, start - 40), start)
+    if before and _dropped(
+        before.group(1), before.group(2), re.match(r"\W*\d", p.literals[0]) is not None, p.lead
+    ):
+        return f"the quote leaves out {before.group(1)!r} just before it"
+    after = _WORD_AFTER.match(hay, end, min(len(hay), end + 40))
+    if after and _dropped(after.group(2), after.group(1), False, p.trail):
+        return f"the quote leaves out {after.group(2)!r} just after it"
     return None
 
 
@@ -430,7 +503,11 @@ def find_exact(p: Pattern, hay: str) -> _Found:
                 continue
         found = _chain(hay, p, 0, s, s + len(p.literals[0]))
         if found.spans is not None:
-            return found
+            why = _check_edges(hay, p, s, found.spans[-1][1])
+            if why is None:
+                return found
+            rejected = rejected or why
+            continue
         rejected = rejected or found.rejected
     return _Found(None, rejected)
 
@@ -480,6 +557,33 @@ def word_diff(source_words: list[str], quote_words: list[str]) -> tuple[tuple[Di
     return ops, equal
 
 
+def _split_edge_replace(diff: tuple[DiffOp, ...]) -> tuple[DiffOp, ...]:
+    """Split source-only words off a replacement at either edge of a diff.
+
+    A replacement that opens or closes the diff with more source words than quote words takes
+    in words from outside the quote ("The fund received 10" for "0"): keep as replaced only as
+    many source words as the quote has, next to the rest of the diff, and mark the others
+    deleted, so that the passage does not grow past the quote.
+    """
+    ops = list(diff)
+    if ops and ops[0].op == "replace":
+        src, quote = ops[0].source.split(), ops[0].quote.split()
+        if len(src) > len(quote):
+            cut = len(src) - len(quote)
+            ops[:1] = [
+                DiffOp("delete", " ".join(src[:cut]), ""),
+                DiffOp("replace", " ".join(src[cut:]), ops[0].quote),
+            ]
+    if ops and ops[-1].op == "replace":
+        src, quote = ops[-1].source.split(), ops[-1].quote.split()
+        if len(src) > len(quote):
+            ops[-1:] = [
+                DiffOp("replace", " ".join(src[: len(quote)]), ops[-1].quote),
+                DiffOp("delete", " ".join(src[len(quote) :]), ""),
+            ]
+    return tuple(ops)
+
+
 def _display_quote(quote: str) -> str:
     return " ".join(quote.split()).strip(" \"'\u201c\u201d\u2018\u2019\u00ab\u00bb")
 
@@ -490,18 +594,21 @@ def _closest(quote: str, p: Pattern, text: str, hay: Normalized, why: str | None
     if found is None:
         return Match(Verdict.NOT_FOUND, 0.0, reason=why)
     quote_words = _display_quote(quote).split()
-    # The alignment is character-level and may stop short of the quote's words: widen it by a
-    # few words each side, diff word by word, then drop source-only words at either edge.
+    # The alignment is character-level and may stop short of the quote's words, the more so when
+    # the source has words the quote lacks (a splice over an attribution): widen it by as many
+    # words as the quote has each side, diff word by word, then drop source-only words at
+    # either edge.
     start = hay.start_in_original(found.dest_start)
     end = hay.end_in_original(found.dest_end)
     spans = _word_spans(text)
     inside = [k for k, (a, b) in enumerate(spans) if b > start and a < end]
     if not inside:
         return Match(Verdict.NOT_FOUND, 0.0, reason=why)
-    pad = max(3, len(quote_words) // 4)
+    pad = max(3, len(quote_words))
     lo, hi = max(0, inside[0] - pad), min(len(spans), inside[-1] + 1 + pad)
     words = [text[a:b] for a, b in spans[lo:hi]]
     diff, equal = word_diff(words, quote_words)
+    diff = _split_edge_replace(diff)
     first = next((k for k, d in enumerate(diff) if d.op != "delete"), 0)
     last = next((k for k in range(len(diff) - 1, -1, -1) if diff[k].op != "delete"), len(diff) - 1)
     skip_left = sum(len(d.source.split()) for d in diff[:first])
@@ -523,8 +630,11 @@ def _closest(quote: str, p: Pattern, text: str, hay: Normalized, why: str | None
 def match_quote(quote: str, text: Text, hay: Normalized | None = None) -> Match:
     """How ``quote`` stands against ``text``: verified, altered (with a diff) or not_found.
 
-    Pass ``hay`` (``normalize(text.text)``) when matching many quotes against one text.
+    Pass ``hay`` (``normalize(text.text)``) when matching many quotes against one text. Character
+    references in the quote (``isn&rsquo;t``, copied from a page's source) are read as the
+    characters they stand for; the text is already visible text.
     """
+    quote = _ENTITY.sub(lambda m: html.unescape(m.group()), quote)
     hay = hay or normalize(text.text)
     pattern = parse_quote(quote)
     found = find_exact(pattern, hay.text)

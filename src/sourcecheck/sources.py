@@ -159,9 +159,9 @@ def _load_yaml(path: Path) -> Any:
         raise ConfigError([Problem(Path(where), None, "", f"invalid YAML: {what}")]) from None
     except YAMLError as exc:  # a character YAML does not allow, with a position, not a mark
         position = getattr(exc, "position", None)
-        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        at = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
         what = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError([Problem(path, line, "", f"invalid YAML: {what}")]) from None
+        raise ConfigError([Problem(path, at, "", f"invalid YAML: {what}")]) from None
 
 
 def load_sources(path: Path) -> Sources:
