@@ -59,33 +59,51 @@ _CONTRACTIONS: Final = {
     "'d": " would",
 }
 
+_PRONOUNS: Final = frozenset(
+    ["it", "that", "he", "she", "there", "here", "what", "who", "where", "how"]
+)
+_U_DASH: Final = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_SPACE: Final = rf"\s{_INVISIBLE}"
+
 # Everything that may change; the rest of the text is ASCII that maps to itself (but for case).
-# Order matters: contractions before quote marks, dashes with their spaces before whitespace.
+# Every branch starts with a character class and none with \b or a repeat, and there is no
+# IGNORECASE: that keeps the scan over a page at about 3x the speed of the obvious pattern.
+# Whether a contraction starts a word is checked in _replacement, on the text before it.
 _SPECIAL: Final = re.compile(
-    rf"\b(?:won|can|shan|let){_APOS}[ts]\b"
-    rf"|\bcannot\b"
-    rf"|n{_APOS}t\b"
-    rf"|\b(?:it|that|he|she|there|here|what|who|where|how){_APOS}s\b"
-    rf"|{_APOS}(?:re|ve|ll|m|d)\b"
-    # Invisible characters join the spaces around them, or "a \u200b b" would keep two.
-    rf"|[\s{_INVISIBLE}]*[{_DASH_CHARS}]+[\s{_INVISIBLE}]*"
-    rf"|[{_INVISIBLE}]*\s[\s{_INVISIBLE}]*"
+    rf"[wWcCsSlL](?:[oO][nN]|[aA][nN]|[hH][aA][nN]|[eE][tT]){_APOS}[tTsS]\b"
+    rf"|[cC][aA][nN][nN][oO][tT]\b"
+    rf"|[nN]{_APOS}[tT]\b"
+    rf"|[iItThHsSwW][a-zA-Z]{{0,4}}{_APOS}[sS]\b"
+    rf"|{_APOS}(?:[rR][eE]|[vV][eE]|[lL][lL]|[mM]|[dD])\b"
+    # A dash with the spaces around it; invisible characters join the spaces around them, or
+    # "a \u200b b" would keep two.
+    rf"|[{_SPACE}][{_SPACE}]*[{_DASH_CHARS}]+[{_SPACE}]*"
+    rf"|[{_U_DASH}][{_DASH_CHARS}]*[{_SPACE}]*"
+    rf"|-[{_DASH_CHARS}{_SPACE}]+"
+    # Whitespace but a lone plain space, which maps to itself.
+    rf"| [{_SPACE}]+|[^\S ][{_SPACE}]*|[{_INVISIBLE}][{_SPACE}]*"
     r"|[A-Za-z][\u0300-\u036f]+"
     # One character at a time (with its combining marks), so that a match maps back to the
     # page's own characters: in "“ﬁnal" the word starts after the quote mark.
     r"|[^\x00-\x7f\s][\u0300-\u036f]*"
-    r"|[\"`]",
-    re.IGNORECASE,
+    r"|[\"`]"
 )
 
 
-def _replacement(run: str) -> str:
+def _replacement(run: str, before: str) -> str:
+    """The normalized form of a run the pattern found; ``before`` is the character before it."""
     key = run.lower().replace("\u2019", "'")
     if key in _CONTRACTIONS:
-        return _CONTRACTIONS[key]
-    if key.endswith("'s") and key[:-2].isalpha():
+        if key.startswith(("n", "'")):  # n't, 're, 've, ...: the ending of a word
+            if before.isalpha():
+                return _CONTRACTIONS[key]
+        elif not before.isalnum():  # won't, can't, cannot, let's: a whole word
+            return _CONTRACTIONS[key]
+    elif key.endswith("'s") and key[:-2] in _PRONOUNS and not before.isalnum():
         return key[:-2] + " is"
     visible = run.translate(_TRANSLATE_INVISIBLE)
+    if not visible:
+        return ""
     if visible.isspace():
         return " "
     if visible.strip() and visible.strip()[0] in _DASH_CHARS.replace("\\", ""):
@@ -133,7 +151,8 @@ def normalize(text: str) -> Normalized:
 
     def sub(m: re.Match[str]) -> str:
         nonlocal delta
-        out = _replacement(m.group())
+        at = m.start()
+        out = _replacement(m.group(), m.string[at - 1] if at else "")
         if len(out) != m.end() - m.start():
             norm_start.append(m.start() + delta)
             norm_end.append(m.start() + delta + len(out))
