@@ -432,20 +432,31 @@ def _check_bracket(words: str, replaced: str) -> str | None:
     return None
 
 
-def _window_before(hay: str, start: int) -> str:
+def _window_before(hay: str, start: int, words: int) -> str:
     sentence = _SENTENCE_END.split(hay[max(0, start - 300) : start])[-1]
-    return " ".join(sentence.split()[-BRACKET_MAX_WORDS:])
+    return " ".join(sentence.split()[-words:])
 
 
-def _window_after(hay: str, end: int) -> str:
+def _window_after(hay: str, end: int, words: int) -> str:
     sentence = _SENTENCE_END.split(hay[end : end + 300])[0]
-    return " ".join(sentence.split()[:BRACKET_MAX_WORDS])
+    return " ".join(sentence.split()[:words])
 
 
-def _check_edge_bracket(words: str, nearby: str) -> str | None:
-    added = _sensitive(words) - _sensitive(nearby)
+def _check_edge_bracket(words: str, hay: str, at: int, before: bool) -> str | None:
+    """Why a bracket at the start (``before``) or end of a quote, next to offset ``at``, changes
+    what the source says there, or None.
+
+    Which source words such a bracket replaces is unknown: it may add a negation, number or
+    qualifier only if one stands in the sentence nearby, and may hide none that stands within a
+    couple of words of its own length ("[He] said" is not what "No one said" says).
+    """
+    window = _window_before if before else _window_after
+    added = _sensitive(words) - _sensitive(window(hay, at, BRACKET_MAX_WORDS))
     if added:
         return f"[{words}] adds {sorted(added)[0]!r}, which the source does not say there"
+    hidden = _sensitive(window(hay, at, len(words.split()) + 2)) - _sensitive(words)
+    if hidden:
+        return f"[{words}] hides {sorted(hidden)[0]!r}"
     return None
 
 
@@ -495,7 +506,7 @@ def _chain(hay: str, p: Pattern, i: int, lo: int, hi: int) -> _Found:
                 rejected = rejected or why
                 continue
         if i == len(p.literals) - 1:
-            why = _check_edge_bracket(p.trail, _window_after(hay, e)) if p.trail else None
+            why = _check_edge_bracket(p.trail, hay, e, before=False) if p.trail else None
             if why:
                 rejected = rejected or why
                 continue
@@ -516,7 +527,7 @@ def find_exact(p: Pattern, hay: str) -> _Found:
     rejected: str | None = None
     for s in _occurrences(hay, p.literals[0], 0, len(hay)):
         if p.lead:
-            why = _check_edge_bracket(p.lead, _window_before(hay, s))
+            why = _check_edge_bracket(p.lead, hay, s, before=True)
             if why:
                 rejected = rejected or why
                 continue
