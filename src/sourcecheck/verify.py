@@ -87,13 +87,13 @@ async def check_source(
 
     snapshot: Snapshot | None = None
     archive_reason: str | None = None
-    can_look_up = source.url is not None or source.archive_url is not None
-    if archive is not None and can_look_up and (not isinstance(live, Page) or pending()):
+    wanted = source.url or source.archive_url
+    if archive is not None and wanted and (not isinstance(live, Page) or pending()):
         candidates: list[Snapshot] | ArchiveMiss
         if source.archive_url:
             candidates = [archive.pinned(source.archive_url)]
         else:
-            candidates = await archive.lookup(source.url or "", source.as_of or today, max_captures)
+            candidates = await archive.lookup(wanted, source.as_of or today, max_captures)
         if isinstance(candidates, ArchiveMiss):
             archive_reason = candidates.reason
         else:
