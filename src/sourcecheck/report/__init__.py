@@ -85,6 +85,10 @@ def summary(report: Report) -> str:
     parts = [f"{c[v]} {v.value.replace('_', ' ')}" for v in Verdict]
     readable = sum(1 for r in report.results if r.readable)
     return (
-        f"{len(report.quotes)} quotes: {', '.join(parts)}; "
-        f"{len(report.results)} sources, {readable} readable"
+        f"{_count(len(report.quotes), 'quote')}: {', '.join(parts)}; "
+        f"{_count(len(report.results), 'source')}, {readable} readable"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
