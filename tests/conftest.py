@@ -30,6 +30,14 @@ SEED_URLS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets an empty cache directory of its own, never the working directory's."""
+    directory = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("SOURCECHECK_CACHE_DIR", str(directory))
+    return directory
+
+
 def page(slug: str) -> bytes:
     """A saved page from tests/fixtures/pages, by its URL slug."""
     return (PAGES / f"{slug}.html").read_bytes()

@@ -1,4 +1,4 @@
-"""archive: (url, as_of) -> snapshots, against a real pywb archive and a stand-in Wayback Machine.
+"""archive: (url, as_of) -> snapshots, against a real pywb archive and a stand-in IAStandIn Machine.
 
 pywb (started here with captures made for these tests) answers in its own dialect: CDX at
 ``/web/cdx``, captured redirects replayed with the site's own Location. The stand-in, a
@@ -18,14 +18,14 @@ import re
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import replace, dataclass, field
 from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from sourcecheck.archive import Archive, _rows, timestamp_for
+from sourcecheck.archive import Archive, ArchiveSettings, Wayback, _rows, timestamp_for
 from sourcecheck.fetch import Fetcher, FetchSettings
 from sourcecheck.models import ArchiveMiss, Page, Snapshot, SourceStatus, Unavailable
 from tests.http_server import Route, RouteServer
@@ -39,6 +39,20 @@ LOOPBACK = FetchSettings(connect_timeout=2.0, read_timeout=5.0, total_timeout=10
 # give their Fetcher httpx's own transport with one shared TLS context, which the loopback never
 # uses but which costs some 50 ms to build for every Fetcher.
 _TLS = ssl.create_default_context()
+UNLIMITED = ArchiveSettings(lookups_per_minute=None)
+
+
+class Waits:
+    """Stands in for asyncio.sleep: records how long an archive asked to wait, waits not."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+
+
+WAITS = Waits()
 
 
 def with_archive(
@@ -59,13 +73,22 @@ def with_archive(
         else:
             fetcher = Fetcher(settings, transport=httpx.AsyncHTTPTransport(verify=_TLS))
         async with fetcher:
-            return await work(Archive(fetcher, base_url))
+            archive = Wayback(fetcher, base_url, settings=UNLIMITED, sleep=WAITS.sleep)
+            return await work(archive)
 
     return asyncio.run(run())
 
 
+def undated(found: list[Snapshot] | ArchiveMiss, as_of: dt.date) -> list[Snapshot] | ArchiveMiss:
+    """Lookup results without the as_of each capture carries, once checked to be ``as_of``."""
+    if isinstance(found, ArchiveMiss):
+        return found
+    assert all(s.as_of == as_of for s in found)
+    return [replace(s, as_of=None) for s in found]
+
+
 def lookup(base_url: str, url: str, as_of: dt.date, limit: int = 3) -> list[Snapshot] | ArchiveMiss:
-    return with_archive(base_url, lambda a: a.lookup(url, as_of, limit))
+    return undated(with_archive(base_url, lambda a: a.lookup(url, as_of, limit)), as_of)
 
 
 def read(base_url: str, snapshot: Snapshot) -> Page | Unavailable:
@@ -190,7 +213,7 @@ def pywb_lookups(site: Site) -> list[list[Snapshot] | ArchiveMiss]:
     """Every LOOKUPS case, looked up by one Archive."""
 
     async def work(archive: Archive) -> list[list[Snapshot] | ArchiveMiss]:
-        return [await archive.lookup(site.url("/story"), d, n) for d, n, _ in LOOKUPS]
+        return [undated(await archive.lookup(site.url("/story"), d, n), d) for d, n, _ in LOOKUPS]
 
     return with_archive(site.base, work)
 
@@ -323,7 +346,7 @@ def test_pywb_lookup_then_read_under_the_address_guard(untouched_live: Site) -> 
 
     found, page, moved = with_archive(site.base, work, guarded=True)
 
-    assert found == [snap(site.base, site.url("/story"), "20120601000000")]
+    assert undated(found, dt.date(2012, 5, 8)) == [snap(site.base, site.url("/story"), "20120601000000")]
     assert isinstance(page, Page)
     assert page.body == STORY_YEARS["20120601000000"]
     assert isinstance(moved, Page)
@@ -341,7 +364,7 @@ def test_pywb_reads_a_pinned_wayback_url(untouched_live: Site) -> None:
     assert got.body == STORY_YEARS["20100101000000"]
 
 
-# ============================================================================= a stand-in Wayback Machine
+# ============================================================================= a stand-in IAStandIn Machine
 
 
 @dataclass(frozen=True)
@@ -371,7 +394,7 @@ IA_FIELDS = ["urlkey", "timestamp", "original", "mimetype", "statuscode", "diges
 
 
 @dataclass
-class Wayback:
+class IAStandIn:
     """Answers on a RouteServer as the Internet Archive does (or as pywb does, for its CDX).
 
     ``dialect``: "ia" serves ``/cdx/search/cdx``; "pywb" serves ``/web/cdx`` only (the other
@@ -480,9 +503,9 @@ class Wayback:
             return Route(status=302, headers=(("Location", f"{web}/{self.moves[ts]}id_/{url}"),))
         found = [c for c in self.captures if c.original == url]
         if not found:
-            return Route(b"<p>Wayback Machine has not archived that URL.</p>", status=404)
+            return Route(b"<p>IAStandIn Machine has not archived that URL.</p>", status=404)
         nearest = min(found, key=lambda c: abs(_when(c.timestamp) - _when(ts)))
-        if nearest.timestamp != ts:  # the Wayback Machine redirects to the capture it has
+        if nearest.timestamp != ts:  # the IAStandIn Machine redirects to the capture it has
             return Route(status=302, headers=(("Location", f"{web}/{nearest.timestamp}id_/{url}"),))
         memento = email.utils.format_datetime(_when(ts), usegmt=True)
         headers = [("Memento-Datetime", memento)]
@@ -494,13 +517,13 @@ class Wayback:
 
 
 @pytest.fixture(scope="module")
-def wayback_server() -> Iterator[Wayback]:
+def wayback_server() -> Iterator[IAStandIn]:
     with RouteServer() as server:
-        yield Wayback(server)
+        yield IAStandIn(server)
 
 
 @pytest.fixture
-def wb(wayback_server: Wayback) -> Wayback:
+def wb(wayback_server: IAStandIn) -> IAStandIn:
     """The stand-in archive, empty, in the IA dialect, with no request seen yet."""
     wayback_server.reset()
     return wayback_server
@@ -521,7 +544,7 @@ STORY_CAPTURES = [
 @pytest.mark.parametrize("cdx_format", ["json", "plain"])
 @pytest.mark.parametrize("honour_filter", [True, False], ids=["filtered", "unfiltered"])
 def test_ia_lookup_reads_both_cdx_formats(
-    wb: Wayback, cdx_format: str, honour_filter: bool
+    wb: IAStandIn, cdx_format: str, honour_filter: bool
 ) -> None:
     wb.captures[:] = STORY_CAPTURES
     wb.cdx_format, wb.honour_filter = cdx_format, honour_filter
@@ -548,7 +571,7 @@ def test_ia_lookup_reads_both_cdx_formats(
     ["json", "plain", "empty", "\n\n", json.dumps([IA_FIELDS])],
     ids=["json-empty-list", "plain-empty-body", "empty", "blank-lines", "json-header-only"],
 )
-def test_ia_lookup_of_nothing_is_a_miss(wb: Wayback, cdx_format: str) -> None:
+def test_ia_lookup_of_nothing_is_a_miss(wb: IAStandIn, cdx_format: str) -> None:
     wb.captures[:] = [Cap(STORY, "20120101000000", status=404)]
     wb.cdx_format = cdx_format
 
@@ -557,7 +580,7 @@ def test_ia_lookup_of_nothing_is_a_miss(wb: Wayback, cdx_format: str) -> None:
     assert got == ArchiveMiss("no capture with status 200 in the archive")
 
 
-def test_ia_lookup_gives_a_capture_listed_twice_once(wb: Wayback) -> None:
+def test_ia_lookup_gives_a_capture_listed_twice_once(wb: IAStandIn) -> None:
     # The CDX lists one row per WARC record; a capture can have two (a response, a revisit).
     wb.captures[:] = [*STORY_CAPTURES, Cap(STORY, "20120320120000", body=b"<p>again</p>")]
 
@@ -573,11 +596,11 @@ def test_ia_lookup_gives_a_capture_listed_twice_once(wb: Wayback) -> None:
         "[not json",
         '{"truncated": ',
         "<!DOCTYPE html>\n<style>\nbody { margin: 0 }\n</style>\n"
-        "<p>The Wayback Machine is over capacity.</p>\n",
+        "<p>The IAStandIn Machine is over capacity.</p>\n",
     ],
     ids=["broken-json", "broken-object", "html"],
 )
-def test_ia_lookup_answer_that_is_no_cdx_is_a_miss(wb: Wayback, body: str) -> None:
+def test_ia_lookup_answer_that_is_no_cdx_is_a_miss(wb: IAStandIn, body: str) -> None:
     wb.captures[:] = STORY_CAPTURES
     wb.cdx_format = body
 
@@ -588,15 +611,16 @@ def test_ia_lookup_answer_that_is_no_cdx_is_a_miss(wb: Wayback, body: str) -> No
 
 
 @pytest.mark.parametrize("status", [429, 503, 500, 403])
-def test_ia_lookup_refused_is_a_miss_that_names_the_status(wb: Wayback, status: int) -> None:
+def test_ia_lookup_refused_is_a_miss_that_names_the_status(wb: IAStandIn, status: int) -> None:
     wb.captures[:] = STORY_CAPTURES
     wb.cdx_status = status
 
     got = lookup(wb.base, STORY, dt.date(2012, 5, 8))
 
     assert got == ArchiveMiss(f"archive lookup failed: HTTP {status}")
-    # Only a 404 says "not this dialect": pywb's CDX is not tried.
-    assert wb.paths() == ["/cdx/search/cdx"]
+    # Only a 404 says "not this dialect": pywb's CDX is not tried. A 429 or 503 says "slow
+    # down": asked again after a wait, three times.
+    assert wb.paths() == ["/cdx/search/cdx"] * (4 if status in (429, 503) else 1)
 
 
 def test_a_lookup_in_an_archive_that_is_not_there_is_a_miss(closed_port: int) -> None:
@@ -606,14 +630,15 @@ def test_a_lookup_in_an_archive_that_is_not_there_is_a_miss(closed_port: int) ->
     assert got.reason.startswith("archive unreachable: could not connect")
 
 
-def test_the_pywb_dialect_is_tried_on_a_404_and_remembered(wb: Wayback) -> None:
+def test_the_pywb_dialect_is_tried_on_a_404_and_remembered(wb: IAStandIn) -> None:
     wb.captures[:] = STORY_CAPTURES
     wb.dialect = "pywb"
 
     async def work(archive: Archive) -> tuple[object, object, list[str]]:
-        first = await archive.lookup(STORY, dt.date(2012, 5, 8), 2)
+        first = undated(await archive.lookup(STORY, dt.date(2012, 5, 8), 2), dt.date(2012, 5, 8))
         seen = wb.paths()
-        return first, await archive.lookup(STORY, dt.date(2015, 6, 1), 2), seen
+        second = undated(await archive.lookup(STORY, dt.date(2015, 6, 1), 2), dt.date(2015, 6, 1))
+        return first, second, seen
 
     first, second, after_first = with_archive(wb.base, work)
 
@@ -626,11 +651,12 @@ def test_the_pywb_dialect_is_tried_on_a_404_and_remembered(wb: Wayback) -> None:
     assert wb.paths() == ["/cdx/search/cdx", "/web/cdx", "/web/cdx"]
 
 
-def test_the_ia_dialect_is_remembered_and_pywb_never_tried(wb: Wayback) -> None:
+def test_the_ia_dialect_is_remembered_and_pywb_never_tried(wb: IAStandIn) -> None:
     wb.captures[:] = STORY_CAPTURES
 
     async def work(archive: Archive) -> list[list[Snapshot] | ArchiveMiss]:
-        return [await archive.lookup(STORY, dt.date(2012, 5, 8), 1) for _ in range(2)]
+        day = dt.date(2012, 5, 8)
+        return [undated(await archive.lookup(STORY, day, 1), day) for _ in range(2)]
 
     first, second = with_archive(wb.base, work)
 
@@ -638,7 +664,7 @@ def test_the_ia_dialect_is_remembered_and_pywb_never_tried(wb: Wayback) -> None:
     assert wb.paths() == ["/cdx/search/cdx", "/cdx/search/cdx"]
 
 
-def test_no_cdx_in_either_dialect_is_a_miss(wb: Wayback) -> None:
+def test_no_cdx_in_either_dialect_is_a_miss(wb: IAStandIn) -> None:
     wb.captures[:] = STORY_CAPTURES
     wb.dialect = "none"
 
@@ -648,7 +674,7 @@ def test_no_cdx_in_either_dialect_is_a_miss(wb: Wayback) -> None:
     assert wb.paths() == ["/cdx/search/cdx", "/web/cdx"]
 
 
-def test_ia_read_gives_the_original_bytes(wb: Wayback) -> None:
+def test_ia_read_gives_the_original_bytes(wb: IAStandIn) -> None:
     wb.captures[:] = [
         Cap(
             STORY,
@@ -672,7 +698,7 @@ def test_ia_read_gives_the_original_bytes(wb: Wayback) -> None:
 
 
 @pytest.mark.parametrize("mount", ["", "/wayback"], ids=["at-root", "under-a-path"])
-def test_ia_read_follows_a_302_to_another_timestamp(wb: Wayback, mount: str) -> None:
+def test_ia_read_follows_a_302_to_another_timestamp(wb: IAStandIn, mount: str) -> None:
     wb.captures[:] = [Cap(STORY, "20120315000000", body=b"<p>the nearest capture</p>")]
     wb.mount = mount
     base = wb.base + mount
@@ -687,7 +713,7 @@ def test_ia_read_follows_a_302_to_another_timestamp(wb: Wayback, mount: str) -> 
     assert len(wb.paths(f"{mount}/web/")) == 2
 
 
-def test_ia_read_maps_a_captured_redirect_to_a_capture_of_its_target(wb: Wayback) -> None:
+def test_ia_read_maps_a_captured_redirect_to_a_capture_of_its_target(wb: IAStandIn) -> None:
     target = "http://example.com/elsewhere"
     wb.captures[:] = [
         Cap(STORY, "20120508000000", status=301, body=b"", location=target),
@@ -705,7 +731,7 @@ def test_ia_read_maps_a_captured_redirect_to_a_capture_of_its_target(wb: Wayback
 
 
 @pytest.mark.parametrize("status", [404, 429, 503, 403])
-def test_ia_read_refused_by_the_archive_is_an_error(wb: Wayback, status: int) -> None:
+def test_ia_read_refused_by_the_archive_is_an_error(wb: IAStandIn, status: int) -> None:
     wb.captures[:] = STORY_CAPTURES
     wb.playback_status = status
     snapshot = snap(wb.base, STORY, "20120320120000")
@@ -718,7 +744,7 @@ def test_ia_read_refused_by_the_archive_is_an_error(wb: Wayback, status: int) ->
     )
 
 
-def test_ia_read_of_a_url_never_archived_is_an_error(wb: Wayback) -> None:
+def test_ia_read_of_a_url_never_archived_is_an_error(wb: IAStandIn) -> None:
     snapshot = snap(wb.base, "http://example.com/never", "20120101000000")
 
     got = read(wb.base, snapshot)
@@ -733,7 +759,7 @@ def test_ia_read_of_a_url_never_archived_is_an_error(wb: Wayback) -> None:
     [(404, SourceStatus.DEAD), (403, SourceStatus.BLOCKED), (500, SourceStatus.ERROR)],
 )
 def test_ia_read_of_a_captured_error_is_the_site_s_status(
-    wb: Wayback, status: int, expected: SourceStatus
+    wb: IAStandIn, status: int, expected: SourceStatus
 ) -> None:
     wb.captures[:] = [Cap(STORY, "20120501000000", status=status, body=b"<p>error page</p>")]
     snapshot = snap(wb.base, STORY, "20120501000000")
@@ -745,7 +771,7 @@ def test_ia_read_of_a_captured_error_is_the_site_s_status(
     )
 
 
-def test_ia_read_gives_up_a_redirect_loop_inside_the_archive(wb: Wayback) -> None:
+def test_ia_read_gives_up_a_redirect_loop_inside_the_archive(wb: IAStandIn) -> None:
     wb.captures[:] = STORY_CAPTURES
     wb.moves.update({"20120101000000": "20120202000000", "20120202000000": "20120101000000"})
     snapshot = snap(wb.base, STORY, "20120101000000")
@@ -758,7 +784,7 @@ def test_ia_read_gives_up_a_redirect_loop_inside_the_archive(wb: Wayback) -> Non
     assert len(wb.paths("/web/")) == 4
 
 
-def test_ia_read_of_a_captured_redirect_to_a_malformed_url_is_an_error(wb: Wayback) -> None:
+def test_ia_read_of_a_captured_redirect_to_a_malformed_url_is_an_error(wb: IAStandIn) -> None:
     wb.captures[:] = [
         Cap(STORY, "20120508000000", status=301, body=b"", location="http://[broken/")
     ]
@@ -848,7 +874,7 @@ def test_other_pinned_urls_are_read_as_they_are(archive_url: str) -> None:
 
 def test_snapshot_urls_are_built_on_the_base_url() -> None:
     unused = httpx.MockTransport(lambda request: httpx.Response(500))
-    archive = Archive(Fetcher(transport=unused), "https://web.archive.org/")
+    archive = Wayback(Fetcher(transport=unused), "https://web.archive.org/")
 
     assert archive.snapshot("http://example.com/", "20120101000000") == Snapshot(
         "http://example.com/",

@@ -33,6 +33,10 @@ def test_verify_help_block_is_current(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOURCECHECK_WAYBACK_URL", raising=False)
     result = CliRunner().invoke(app, ["verify", "--help"], terminal_width=80)
     block = between("verify-help").removeprefix("```\n").removesuffix("```\n")
+    if os.environ.get("UPDATE_README") == "1":  # UPDATE_README=1 pytest tests/test_docs.py
+        fresh = README.replace(block, result.stdout, 1)
+        (ROOT / "README.md").write_text(fresh, encoding="utf-8")
+        return
     assert result.stdout == block
 
 

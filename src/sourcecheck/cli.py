@@ -63,6 +63,10 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _http_urls(values: list[str] | None) -> list[str]:
+    return [_http_url(v) for v in values or []]
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
     directory = path.parent if str(path.parent) else Path(".")
@@ -77,13 +81,22 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def _run(sources: Sources, options: Options) -> Report:
-    """Run the check, with a progress bar on stderr when stderr is a terminal."""
+    """Run the check, with a progress bar on stderr when stderr is a terminal.
+
+    A wait for an archive's rate limit shows in the progress bar, or, without one, as a line on
+    stderr when it is long enough to notice.
+    """
     import asyncio
 
     from .verify import verify as run_verify
 
     if not sys.stderr.isatty():
-        return asyncio.run(run_verify(sources, options))
+
+        def tell(what: str, seconds: float) -> None:
+            if seconds >= 5:
+                typer.echo(f"sourcecheck: {what}: waiting {seconds:.0f} s", err=True)
+
+        return asyncio.run(run_verify(sources, options, on_wait=tell))
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -100,7 +113,10 @@ def _run(sources: Sources, options: Options) -> Report:
         def advance(result: SourceResult) -> None:
             progress.update(task, advance=1, description=result.source.id)
 
-        return asyncio.run(run_verify(sources, options, on_result=advance))
+        def wait(what: str, seconds: float) -> None:
+            progress.update(task, description=f"{what}: waiting {seconds:.0f} s")
+
+        return asyncio.run(run_verify(sources, options, on_result=advance, on_wait=wait))
 
 
 @app.command()
@@ -124,8 +140,46 @@ def verify(
             callback=_http_url,
         ),
     ] = "https://web.archive.org",
+    archive: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--archive",
+            metavar="URL",
+            help="Base URL of a Memento archive to ask too (its TimeMap is at "
+            "BASE/timemap/link/URL), e.g. https://arquivo.pt/wayback. Repeatable.",
+            callback=_http_urls,
+        ),
+    ] = None,
+    no_wayback: Annotated[
+        bool, typer.Option("--no-wayback", help="Ask only the --archive archives.")
+    ] = False,
     no_archive: Annotated[
-        bool, typer.Option("--no-archive", help="Never consult the archive.")
+        bool, typer.Option("--no-archive", help="Never consult any archive.")
+    ] = False,
+    max_captures: Annotated[
+        int,
+        typer.Option(min=0, help="Other captures tried when a quote is not in the closest one."),
+    ] = 3,
+    always_archive: Annotated[
+        bool,
+        typer.Option(
+            "--always-archive",
+            help="Read the closest capture even when every quote is verified live, to say "
+            "whether the archive agrees.",
+        ),
+    ] = False,
+    archive_rate: Annotated[
+        float,
+        typer.Option(min=0, help="Lookups a minute allowed per archive (0: no limit)."),
+    ] = 24.0,
+    cache_dir: Annotated[
+        Path,
+        typer.Option(
+            help="Where archive lookups and captures are kept.", envvar="SOURCECHECK_CACHE_DIR"
+        ),
+    ] = Path(".sourcecheck-cache"),
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the cache.")
     ] = False,
     allow_private: Annotated[
         bool,
@@ -144,6 +198,7 @@ def verify(
     Exit code 0 when every quote is verified, 1 when any is not (or a source has no readable
     copy), 2 when the run cannot be made.
     """
+    from .archive import ArchiveSettings
     from .errors import SourcecheckError
     from .fetch import FetchSettings
     from .report import render
@@ -164,8 +219,13 @@ def verify(
             host_concurrency=host_concurrency,
             allow_private=allow_private,
         ),
-        wayback_url=wayback_url,
+        wayback_url=None if no_wayback else wayback_url,
+        mementos=tuple(archive or ()),
         use_archive=not no_archive,
+        max_captures=max_captures,
+        always_archive=always_archive,
+        cache_dir=None if no_cache else cache_dir,
+        archive=ArchiveSettings(lookups_per_minute=archive_rate or None),
     )
 
     try:

@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ExitStatus(IntEnum):
@@ -86,6 +87,7 @@ class Sources:
     path: Path
     sources: tuple[Source, ...]
     as_of: dt.date | None = None
+    archives: tuple[str, ...] = ()  # Memento archives to ask, besides the Wayback Machine
 
 
 # ----------------------------------------------------------------------------- fetching
@@ -142,13 +144,28 @@ class Snapshot:
     timestamp: str | None  # 14 digits, YYYYMMDDhhmmss; None for a pinned URL of unknown form
     url: str  # the capture as a person views it
     raw_url: str  # the capture's original bytes (the Wayback ``id_`` playback)
+    as_of: dt.date | None = None  # the date it was wanted for
 
     @property
     def date(self) -> dt.datetime | None:
-        """The capture time, if known."""
-        if self.timestamp is None:
+        """The capture time, if known (a short timestamp counts from the start of its period)."""
+        if not self.timestamp:
             return None
-        return dt.datetime.strptime(self.timestamp, "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC)
+        full = self.timestamp + "00000101000000"[len(self.timestamp) :]
+        return dt.datetime.strptime(full[:14], "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC)
+
+    @property
+    def days_from_as_of(self) -> float | None:
+        """Days from the end of the ``as_of`` day to the capture: negative before, else after."""
+        if self.date is None or self.as_of is None:
+            return None
+        end_of_day = dt.datetime.combine(self.as_of, dt.time(23, 59, 59), tzinfo=dt.UTC)
+        return round((self.date - end_of_day).total_seconds() / 86400, 2)
+
+    @property
+    def archive(self) -> str:
+        """The host of the archive that holds the capture."""
+        return urlsplit(self.url).netloc
 
 
 @dataclass(frozen=True)
@@ -206,6 +223,8 @@ class QuoteResult:
     where: Where | None = None
     snapshot: Snapshot | None = None
     match: Match | None = None
+    live_verdict: Verdict | None = None  # on the live page, if it was read
+    archive_verdict: Verdict | None = None  # the best in the captures read, if any was
 
 
 @dataclass(frozen=True)
@@ -220,6 +239,17 @@ class SourceResult:
     snapshot: Snapshot | None = None  # the capture the archive gave, if it was consulted
     archive_reason: str | None = None  # why no capture was used, if the archive was consulted
     quotes: tuple[QuoteResult, ...] = ()
+
+    @property
+    def changed(self) -> tuple[QuoteResult, ...]:
+        """Quotes the archive holds that the live page, though readable, no longer does."""
+        if self.status is not SourceStatus.OK:
+            return ()
+        return tuple(
+            q
+            for q in self.quotes
+            if q.archive_verdict is Verdict.VERIFIED and q.live_verdict is not Verdict.VERIFIED
+        )
 
     @property
     def readable(self) -> bool:

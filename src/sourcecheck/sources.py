@@ -65,6 +65,7 @@ class _SourceModel(BaseModel):
 class _FileModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     as_of: Date | None = None
+    archives: list[HttpUrl] = []
     sources: list[_SourceModel]
 
 
@@ -201,4 +202,4 @@ def load_sources(path: Path) -> Sources:
         )
         for i, src in enumerate(model.sources)
     )
-    return Sources(path=path, sources=sources, as_of=model.as_of)
+    return Sources(path=path, sources=sources, as_of=model.as_of, archives=tuple(model.archives))

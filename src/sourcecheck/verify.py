@@ -1,9 +1,11 @@
 """Runs the stages for every source, yields results, builds a Report. Never prints or exits.
 
 For each source: fetch the live page and match every quote in it; if the page is not readable,
-or a quote is not verified on it, look the URL up in the archive (or use the pinned
-``archive_url``) and match what is still unverified in the captures, closest to ``as_of``
-first. Each quote keeps its best verdict and says which copy it rests on.
+or a quote is not verified on it, look the URL up in the archives (or use the pinned
+``archive_url``) and match what is still unverified in their captures: the one closest to
+``as_of`` first, then up to ``max_captures`` others, the nearest before ``as_of`` first. Each
+quote keeps its best verdict, says which copy it rests on, and what the live page and the
+archive each said of it.
 """
 
 from __future__ import annotations
@@ -11,16 +13,25 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from .archive import DEFAULT_WAYBACK_URL, Archive
+from .archive import (
+    DEFAULT_WAYBACK_URL,
+    Archive,
+    ArchiveSettings,
+    Memento,
+    Waiter,
+    Wayback,
+    order_captures,
+)
+from .cache import Cache
 from .extract import extract_text
 from .fetch import Fetcher, FetchSettings
 from .match import match_quote, normalize
 from .models import (
     ArchiveMiss,
-    Match,
     Page,
     QuoteResult,
     Report,
@@ -43,9 +54,45 @@ class Options:
     """How a run is made."""
 
     fetch: FetchSettings = field(default_factory=FetchSettings)
-    wayback_url: str = DEFAULT_WAYBACK_URL
+    wayback_url: str | None = DEFAULT_WAYBACK_URL  # None: no CDX archive
+    mementos: tuple[str, ...] = ()  # Memento archives, asked after the Wayback one
     use_archive: bool = True
-    max_captures: int = 3  # captures read per source when quotes are not found in the first
+    max_captures: int = 3  # other captures tried when a quote is not in the closest one
+    always_archive: bool = False  # read a capture even when every quote is verified live
+    cache_dir: Path | None = None
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+
+
+class Archives:
+    """The archives of a run, and a reader for pinned captures on any other host."""
+
+    def __init__(self, archives: list[Archive], make: Callable[[str], Archive]) -> None:
+        self.archives = archives
+        self._make = make
+        self._readers = {urlsplit(a.base_url).netloc: a for a in archives}
+
+    def reader(self, snapshot: Snapshot) -> Archive:
+        """The archive that reads a capture (its rate limits and cache apply)."""
+        host = urlsplit(snapshot.raw_url)
+        if host.netloc not in self._readers:
+            self._readers[host.netloc] = self._make(f"{host.scheme}://{host.netloc}")
+        return self._readers[host.netloc]
+
+    async def candidates(
+        self, source: Source, as_of: dt.date, limit: int
+    ) -> list[Snapshot] | ArchiveMiss:
+        """The captures to try for a source, in order, or why there are none."""
+        if source.archive_url:
+            return [Archive.pinned(source.archive_url, as_of)]
+        if not source.url or not self.archives:
+            return ArchiveMiss("no URL to look up")
+        url = source.url
+        answers = await asyncio.gather(*(a.lookup(url, as_of, limit) for a in self.archives))
+        found = [s for got in answers if not isinstance(got, ArchiveMiss) for s in got]
+        if not found:
+            reasons = [got.reason for got in answers if isinstance(got, ArchiveMiss)]
+            return ArchiveMiss("; ".join(dict.fromkeys(reasons)))
+        return order_captures(found)[:limit]
 
 
 def _better(new: QuoteResult, old: QuoteResult) -> bool:
@@ -62,16 +109,23 @@ def _match_all(
     out: dict[int, QuoteResult] = {}
     for i in todo:
         quote = source.quotes[i]
-        m: Match = match_quote(quote.text, text, hay)
+        m = match_quote(quote.text, text, hay)
         out[i] = QuoteResult(source.id, quote, m.verdict, where, snapshot, m)
     return out
 
 
 async def check_source(
-    source: Source, fetcher: Fetcher, archive: Archive | None, today: dt.date, max_captures: int = 3
+    source: Source,
+    fetcher: Fetcher,
+    archives: Archives | None,
+    today: dt.date,
+    options: Options | None = None,
 ) -> SourceResult:
-    """Check one source: live first, then the archive for whatever is not verified."""
+    """Check one source: live first, then the archives for whatever is not verified."""
+    options = options or Options()
     results = [QuoteResult(source.id, q, Verdict.UNAVAILABLE) for q in source.quotes]
+    live_verdicts: dict[int, Verdict] = {}
+    archive_verdicts: dict[int, Verdict] = {}
     live: Page | Unavailable | None = await fetcher.fetch(source.url) if source.url else None
 
     def merge(found: dict[int, QuoteResult]) -> None:
@@ -79,36 +133,44 @@ async def check_source(
             if _better(result, results[i]):
                 results[i] = result
 
-    if isinstance(live, Page):
-        merge(_match_all(source, live, Where.LIVE, None, list(range(len(results)))))
-
     def pending() -> list[int]:
         return [i for i, r in enumerate(results) if r.verdict is not Verdict.VERIFIED]
 
+    if isinstance(live, Page):
+        found = _match_all(source, live, Where.LIVE, None, list(range(len(results))))
+        live_verdicts = {i: r.verdict for i, r in found.items()}
+        merge(found)
+
     snapshot: Snapshot | None = None
     archive_reason: str | None = None
-    wanted = source.url or source.archive_url
-    if archive is not None and wanted and (not isinstance(live, Page) or pending()):
-        candidates: list[Snapshot] | ArchiveMiss
-        if source.archive_url:
-            candidates = [archive.pinned(source.archive_url)]
-        else:
-            candidates = await archive.lookup(wanted, source.as_of or today, max_captures)
+    wanted = not isinstance(live, Page) or pending() or options.always_archive
+    if archives is not None and (source.url or source.archive_url) and wanted:
+        as_of = source.as_of or today
+        candidates = await archives.candidates(source, as_of, 1 + options.max_captures)
         if isinstance(candidates, ArchiveMiss):
             archive_reason = candidates.reason
-        else:
-            for candidate in candidates:
-                page = await archive.read(candidate)
-                if isinstance(page, Unavailable):
-                    archive_reason = archive_reason or f"capture unreadable: {page.reason}"
-                    continue
-                snapshot = snapshot or candidate
-                merge(_match_all(source, page, Where.ARCHIVE, candidate, pending()))
-                if not pending():
-                    break
-            if snapshot is not None:
-                archive_reason = None
+            candidates = []
+        for candidate in candidates:
+            page = await archives.reader(candidate).read(candidate)
+            if isinstance(page, Unavailable):
+                archive_reason = archive_reason or f"capture unreadable: {page.reason}"
+                continue
+            todo = pending() if snapshot is not None else list(range(len(results)))
+            snapshot = snapshot or candidate
+            found = _match_all(source, page, Where.ARCHIVE, candidate, todo)
+            for i, r in found.items():
+                if _RANK[r.verdict] > _RANK[archive_verdicts.get(i, Verdict.UNAVAILABLE)]:
+                    archive_verdicts[i] = r.verdict
+            merge(found)
+            if not pending():
+                break
+        if snapshot is not None:
+            archive_reason = None
 
+    quotes = tuple(
+        replace(r, live_verdict=live_verdicts.get(i), archive_verdict=archive_verdicts.get(i))
+        for i, r in enumerate(results)
+    )
     if live is None:
         status, reason, http_status, final_url = SourceStatus.NO_URL, None, None, None
     elif isinstance(live, Page):
@@ -125,7 +187,7 @@ async def check_source(
         final_url=final_url,
         snapshot=snapshot,
         archive_reason=archive_reason,
-        quotes=tuple(results),
+        quotes=quotes,
     )
 
 
@@ -139,15 +201,15 @@ def _failed(source: Source, exc: Exception) -> SourceResult:
 async def check_all(
     sources: Sources,
     fetcher: Fetcher,
-    archive: Archive | None,
+    archives: Archives | None,
     today: dt.date,
-    max_captures: int = 3,
+    options: Options | None = None,
 ) -> AsyncIterator[SourceResult]:
     """Check every source concurrently; yield each result as it is ready."""
 
     async def one(source: Source) -> SourceResult:
         try:
-            return await check_source(source, fetcher, archive, today, max_captures)
+            return await check_source(source, fetcher, archives, today, options)
         except Exception as exc:
             return _failed(source, exc)
 
@@ -160,24 +222,54 @@ async def check_all(
             task.cancel()
 
 
+def archive_urls(sources: Sources, options: Options) -> tuple[list[str], list[str]]:
+    """The Wayback (CDX) archives and the Memento archives a run asks, in order."""
+    if not options.use_archive:
+        return [], []
+    wayback = [options.wayback_url] if options.wayback_url else []
+    mementos = list(dict.fromkeys([*options.mementos, *sources.archives]))
+    return wayback, mementos
+
+
+def make_archives(
+    fetcher: Fetcher,
+    wayback: list[str],
+    mementos: list[str],
+    options: Options,
+    on_wait: Waiter | None,
+) -> Archives:
+    """The archives of a run, sharing the run's fetcher and cache."""
+    cache = Cache(options.cache_dir)
+
+    def make(kind: type[Archive], url: str) -> Archive:
+        return kind(fetcher, url, cache=cache, settings=options.archive, on_wait=on_wait)
+
+    archives = [make(Wayback, u) for u in wayback] + [make(Memento, u) for u in mementos]
+    return Archives(archives, lambda url: make(Archive, url))
+
+
 async def verify(
     sources: Sources,
     options: Options | None = None,
     *,
     on_result: Callable[[SourceResult], None] | None = None,
+    on_wait: Waiter | None = None,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     fetcher: Fetcher | None = None,
 ) -> Report:
-    """Check every quote of ``sources``; call ``on_result`` as each source is done."""
+    """Check every quote of ``sources``; call ``on_result`` as each source is done, and
+    ``on_wait`` when an archive makes the run wait."""
     options = options or Options()
     started = clock()
-    fetcher = fetcher or Fetcher(options.fetch, trusted_origins=[options.wayback_url])
+    wayback, mementos = archive_urls(sources, options)
+    # The archives the user named are trusted, though they may run on this machine.
+    fetcher = fetcher or Fetcher(options.fetch, trusted_origins=[*wayback, *mementos])
     done: dict[str, SourceResult] = {}
     async with fetcher:
-        archive = Archive(fetcher, options.wayback_url) if options.use_archive else None
-        async for result in check_all(
-            sources, fetcher, archive, started.date(), options.max_captures
-        ):
+        archives = None
+        if options.use_archive:
+            archives = make_archives(fetcher, wayback, mementos, options, on_wait)
+        async for result in check_all(sources, fetcher, archives, started.date(), options):
             done[result.source.id] = result
             if on_result is not None:
                 on_result(result)
