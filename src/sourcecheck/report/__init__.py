@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from typing import assert_never
 
-from ..models import QuoteResult, Report, SourceResult, SourceStatus, Verdict, Where
+from ..models import QuoteResult, Report, Snapshot, SourceResult, SourceStatus, Verdict, Where
 
 
 class Format(StrEnum):
@@ -60,11 +60,39 @@ def snapshot_date(timestamp: str | None) -> str:
     return f"{timestamp[:4]}-{timestamp[4:6]}-{timestamp[6:8]}"
 
 
+def distance(snapshot: Snapshot | None) -> str:
+    """How far a capture is from the date it was wanted for: "56 days before", "same day"."""
+    days = snapshot.days_from_as_of if snapshot else None
+    if days is None:
+        return ""
+    if -1 < days <= 0:
+        return "same day"
+    side = "before" if days < 0 else "after"
+    if abs(days) < 1:
+        hours = max(1, round(abs(days) * 24))
+        return f"{hours} hour{'s' if hours != 1 else ''} {side}"
+    n = round(abs(days))
+    return f"{n} day{'s' if n != 1 else ''} {side}"
+
+
 def where_label(q: QuoteResult) -> str:
-    """Which copy a verdict rests on: "live", "archive 2012-03-20" or "-"."""
+    """Which copy a verdict rests on: "live", "archive 2012-03-20 (56 days before)" or "-"."""
     if q.where is Where.ARCHIVE:
-        return f"archive {snapshot_date(q.snapshot.timestamp if q.snapshot else None)}"
+        far = distance(q.snapshot)
+        date = snapshot_date(q.snapshot.timestamp if q.snapshot else None)
+        return f"archive {date}" + (f" ({far})" if far else "")
     return q.where.value if q.where else "-"
+
+
+def agreement(q: QuoteResult) -> str:
+    """What the other copy said, when both were read: "" or e.g. "the live page: not found"."""
+    if q.where is Where.LIVE and q.archive_verdict is not None:
+        if q.archive_verdict is Verdict.VERIFIED:
+            return "the archive agrees"
+        return f"the archive: {q.archive_verdict.value.replace('_', ' ')}"
+    if q.where is Where.ARCHIVE and q.live_verdict is not None:
+        return f"the live page: {q.live_verdict.value.replace('_', ' ')}"
+    return ""
 
 
 def source_state(r: SourceResult) -> str:
@@ -72,8 +100,13 @@ def source_state(r: SourceResult) -> str:
     live = r.status.value + (f" (HTTP {r.http_status})" if r.http_status else "")
     if r.reason and r.status is not SourceStatus.OK and not r.reason.startswith("HTTP "):
         live += f": {r.reason}"
+    if r.changed:
+        n = len(r.changed)
+        live += f"; changed since cited: {n} quote{'s' if n != 1 else ''} only in the archive"
     if r.snapshot is not None:
-        return f"{live}; archived copy {snapshot_date(r.snapshot.timestamp)}"
+        far = distance(r.snapshot)
+        when = snapshot_date(r.snapshot.timestamp) + (f", {far}" if far else "")
+        return f"{live}; archived copy {when}"
     if r.archive_reason:
         return f"{live}; archive: {r.archive_reason}"
     return live

@@ -12,7 +12,13 @@ from ..models import Match, QuoteResult, Report, Snapshot, SourceResult
 def _snapshot(s: Snapshot | None) -> dict[str, Any] | None:
     if s is None:
         return None
-    return {"timestamp": s.timestamp, "url": s.url, "raw_url": s.raw_url}
+    return {
+        "timestamp": s.timestamp,
+        "url": s.url,
+        "raw_url": s.raw_url,
+        "archive": s.archive,
+        "days_from_as_of": s.days_from_as_of,
+    }
 
 
 def _match(m: Match | None) -> dict[str, Any] | None:
@@ -43,6 +49,7 @@ def _source(r: SourceResult) -> dict[str, Any]:
         "as_of": s.as_of.isoformat() if s.as_of else None,
         "snapshot": _snapshot(r.snapshot),
         "archive_reason": r.archive_reason,
+        "live_changed": len(r.changed),
     }
 
 
@@ -56,6 +63,9 @@ def _quote(q: QuoteResult) -> dict[str, Any]:
         "where": q.where.value if q.where else None,
         "snapshot": q.snapshot.timestamp if q.snapshot else None,
         "snapshot_url": q.snapshot.url if q.snapshot else None,
+        "snapshot_days_from_as_of": q.snapshot.days_from_as_of if q.snapshot else None,
+        "live_verdict": q.live_verdict.value if q.live_verdict else None,
+        "archive_verdict": q.archive_verdict.value if q.archive_verdict else None,
         "match": _match(q.match),
     }
 

@@ -6,7 +6,7 @@ import html
 import re
 
 from ..models import QuoteResult, Report, SourceResult, Verdict
-from . import clean, one_line, snapshot_date, source_state, summary, where_label
+from . import agreement, clean, one_line, snapshot_date, source_state, summary, where_label
 
 _ICONS = {
     Verdict.VERIFIED: "✅",
@@ -81,8 +81,9 @@ def _section(r: SourceResult) -> list[str]:
         if q.snapshot is not None and q.where is not None and q.where.value == "archive":
             where = _link(where, q.snapshot.url)
         speaker = f" ({md(q.quote.speaker)})" if q.quote.speaker else ""
+        other = f"; {agreement(q)}" if agreement(q) else ""
         lines.append(
-            f"{n}. {_ICONS[q.verdict]} **{q.verdict.value}**, {where}{speaker}: "
+            f"{n}. {_ICONS[q.verdict]} **{q.verdict.value}**, {where}{other}{speaker}: "
             f"“{md(q.quote.text)}”"
         )
         if q.verdict is Verdict.ALTERED and q.match is not None:

@@ -70,9 +70,9 @@ def render_table(report: Report, *, color: bool = False, width: int = 100) -> st
         if q.match.reason:
             console.print(Text(f"  why:    {one_line(q.match.reason)}"))
 
-    troubled = [r for r in report.results if r.status.value != "ok"]
+    troubled = [r for r in report.results if r.status.value != "ok" or r.changed]
     if troubled:
-        console.print(Text("\nSources not read live:", style="bold"))
+        console.print(Text("\nSources to look at:", style="bold"))
         for r in troubled:
             console.print(Text(f"  {clean(r.source.id)}: {one_line(source_state(r))}"))
     console.print(Text("\n" + summary(report), style="bold"))
