@@ -117,4 +117,6 @@ def test_markdown_report_and_table(world: World, tmp_path: Path) -> None:
     assert "| ✅ verified | 5 |" in md
     assert "## Feds to activate Secure Communities (`boston-globe`)" in md
     assert "- Status: dead (HTTP 404); archived copy 2012-05-09" in md
-    assert "[archive 2012-05-09 (8 hours after)](<" + world.wayback_url + "/web/20120509080000/" in md
+    assert (
+        "[archive 2012-05-09 (8 hours after)](<" + world.wayback_url + "/web/20120509080000/" in md
+    )

@@ -33,6 +33,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import TypeVar
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from .cache import Cache
@@ -57,6 +58,7 @@ _LINK = re.compile(r'<([^>]*)>((?:\s*;\s*[\w-]+\s*=\s*(?:"[^"]*"|[^;,<\s]*))*)')
 _PARAM = re.compile(r'([\w-]+)\s*=\s*(?:"([^"]*)"|([^;,<\s]*))')
 
 Waiter = Callable[[str, float], None]  # (what is waited for, seconds)
+_T = TypeVar("_T")
 
 
 def _in_archive(target: str, current: str) -> bool:
@@ -89,6 +91,16 @@ def order_captures(snapshots: list[Snapshot]) -> list[Snapshot]:
             seen.add((s.raw_url, s.timestamp))
             out.append(s)
     return out
+
+
+def spread(items: list[_T], n: int) -> list[_T]:
+    """At most ``n`` of ``items``, evenly spread, the first and the last among them."""
+    if len(items) <= n:
+        return items
+    if n <= 1:
+        return items[-1:] if n == 1 else []
+    picks = sorted({round(i * (len(items) - 1) / (n - 1)) for i in range(n)})
+    return [items[i] for i in picks]
 
 
 def retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -283,6 +295,20 @@ class Archive:
         snapshots = [self.snapshot(o or url, t, as_of) for o, t in found]
         return order_captures(snapshots)[:limit]
 
+    async def _all(self, url: str) -> list[tuple[str, str, str]] | ArchiveMiss:
+        """(original URL, timestamp, digest or "") of every capture with status 200, oldest
+        first."""
+        raise NotImplementedError
+
+    async def timeline(self, url: str, limit: int) -> list[Snapshot] | ArchiveMiss:
+        """Up to ``limit`` captures of ``url`` spread over its whole history, oldest first;
+        a capture whose bytes are those of the one before it (same digest) is left out."""
+        found = await self._all(url)
+        if isinstance(found, ArchiveMiss):
+            return found
+        changed = [c for i, c in enumerate(found) if i == 0 or not c[2] or c[2] != found[i - 1][2]]
+        return [self.snapshot(o or url, t) for o, t, _ in spread(changed, limit)]
+
     async def read(self, snapshot: Snapshot) -> Page | Unavailable:
         """The capture's original bytes as a Page, or why they could not be read."""
         cached = self.cache.get("capture", snapshot.raw_url)
@@ -384,6 +410,7 @@ def _rows(body: str) -> Iterator[dict[str, str]]:
             "original": str(obj.get("original") or obj.get("url") or ""),
             "statuscode": str(obj.get("statuscode") or obj.get("status") or ""),
             "mimetype": str(obj.get("mimetype") or obj.get("mime") or ""),
+            "digest": str(obj.get("digest") or ""),
         }
 
 
@@ -416,7 +443,20 @@ class Wayback(Archive):
                     return await self._cdx(params)
         return await self._cdx(params)
 
+    async def _all(self, url: str) -> list[tuple[str, str, str]] | ArchiveMiss:
+        params = {"url": url, "filter": "statuscode:200", "limit": "10000", "output": "json"}
+        rows = await self._rows_of(params)
+        if isinstance(rows, ArchiveMiss):
+            return rows
+        return sorted((r["original"], r["timestamp"][:14], r["digest"]) for r in rows)
+
     async def _cdx(self, params: dict[str, str]) -> list[tuple[str, str]] | ArchiveMiss:
+        rows = await self._rows_of(params)
+        if isinstance(rows, ArchiveMiss):
+            return rows
+        return [(r["original"], r["timestamp"][:14]) for r in rows]
+
+    async def _rows_of(self, params: dict[str, str]) -> list[dict[str, str]] | ArchiveMiss:
         paths = [self._cdx_path] if self._cdx_path else ["/cdx/search/cdx", "/web/cdx"]
         answer = None
         for path in paths:
@@ -439,7 +479,7 @@ class Wayback(Archive):
             ]
         except (ValueError, KeyError) as exc:
             return ArchiveMiss(f"archive lookup answer unreadable: {exc}")
-        return [(r["original"], r["timestamp"][:14]) for r in rows]
+        return rows
 
 
 def parse_timemap(body: str) -> list[tuple[str, str]]:
@@ -464,6 +504,10 @@ class Memento(Archive):
     kind = "memento"
 
     async def _find(self, url: str, target: str) -> list[tuple[str, str]] | ArchiveMiss:
+        found = await self._all(url)
+        return found if isinstance(found, ArchiveMiss) else [(o, t) for o, t, _ in found]
+
+    async def _all(self, url: str) -> list[tuple[str, str, str]] | ArchiveMiss:
         got = await self._get(f"{self.base_url}/timemap/link/{url}", self._lookups)
         if isinstance(got, Unavailable):
             return ArchiveMiss(f"archive unreachable: {got.reason}")
@@ -471,8 +515,8 @@ class Memento(Archive):
             return []
         if got.http_status != 200:
             return ArchiveMiss(f"archive lookup failed: HTTP {got.http_status}")
-        found: list[tuple[str, str]] = []
+        found: list[tuple[str, str, str]] = []
         for memento, ts in parse_timemap(got.body.decode("utf-8", errors="replace")):
             m = _PINNED.match(memento)
-            found.append((m.group("url") if m else url, ts))
-        return found
+            found.append((m.group("url") if m else url, ts, ""))
+        return sorted(found, key=lambda c: c[1])

@@ -20,7 +20,7 @@ from .models import ExitStatus
 from .report import Format
 
 if TYPE_CHECKING:
-    from .models import Report, SourceResult, Sources
+    from .models import History, Report, SourceResult, Sources
     from .verify import Options
 
 app = typer.Typer(
@@ -119,40 +119,119 @@ def _run(sources: Sources, options: Options) -> Report:
         return asyncio.run(run_verify(sources, options, on_result=advance, on_wait=wait))
 
 
+# Options shared by the commands that fetch.
+SourcesArg = Annotated[Path, typer.Argument(metavar="SOURCES", help="The sources.yaml to check.")]
+FormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", help="Output on stdout: table, json or markdown.")
+]
+WaybackOpt = Annotated[
+    str,
+    typer.Option(
+        help="Base URL of a Wayback-compatible archive (CDX API and id_ playback).",
+        envvar="SOURCECHECK_WAYBACK_URL",
+        callback=_http_url,
+    ),
+]
+ArchiveOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--archive",
+        metavar="URL",
+        help="Base URL of a Memento archive to ask too (its TimeMap is at "
+        "BASE/timemap/link/URL), e.g. https://arquivo.pt/wayback. Repeatable.",
+        callback=_http_urls,
+    ),
+]
+NoWaybackOpt = Annotated[
+    bool, typer.Option("--no-wayback", help="Ask only the --archive archives.")
+]
+ArchiveRateOpt = Annotated[
+    float, typer.Option(min=0, help="Lookups a minute allowed per archive (0: no limit).")
+]
+CacheDirOpt = Annotated[
+    Path,
+    typer.Option(
+        help="Where archive lookups and captures are kept.", envvar="SOURCECHECK_CACHE_DIR"
+    ),
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
+AllowPrivateOpt = Annotated[
+    bool,
+    typer.Option("--allow-private", help="Allow private, loopback and link-local addresses."),
+]
+TimeoutOpt = Annotated[
+    float, typer.Option(min=0.1, help="Seconds allowed for each request, body included.")
+]
+
+
+def _load(sources_file: Path) -> Sources:
+    from .errors import SourcecheckError
+    from .sources import load_sources
+
+    try:
+        return load_sources(sources_file)
+    except SourcecheckError as exc:
+        raise _fail(exc.lines()) from None
+
+
+def _options(
+    *,
+    timeout: float,
+    allow_private: bool,
+    wayback_url: str,
+    archive: list[str] | None,
+    no_wayback: bool,
+    archive_rate: float,
+    cache_dir: Path,
+    no_cache: bool,
+    max_concurrency: int = 32,
+    host_concurrency: int = 4,
+    use_archive: bool = True,
+    max_captures: int = 3,
+    always_archive: bool = False,
+) -> Options:
+    from .archive import ArchiveSettings
+    from .fetch import FetchSettings
+    from .verify import Options
+
+    fetch = FetchSettings(
+        total_timeout=timeout,
+        read_timeout=min(timeout, 30.0),
+        connect_timeout=min(timeout, 10.0),
+        allow_private=allow_private,
+        max_concurrency=max_concurrency,
+        host_concurrency=host_concurrency,
+    )
+    return Options(
+        fetch=fetch,
+        wayback_url=None if no_wayback else wayback_url,
+        mementos=tuple(archive or ()),
+        use_archive=use_archive,
+        max_captures=max_captures,
+        always_archive=always_archive,
+        cache_dir=None if no_cache else cache_dir,
+        archive=ArchiveSettings(lookups_per_minute=archive_rate or None),
+    )
+
+
+def _terminal() -> tuple[bool, int]:
+    """Whether stdout takes colour, and its width."""
+    if not sys.stdout.isatty():
+        return False, 100
+    return "NO_COLOR" not in os.environ, os.get_terminal_size().columns
+
+
 @app.command()
 def verify(
-    sources_file: Annotated[
-        Path, typer.Argument(metavar="SOURCES", help="The sources.yaml to check.")
-    ] = Path("sources.yaml"),
-    fmt: Annotated[
-        Format,
-        typer.Option("--format", "-f", help="Output on stdout: table, json or markdown."),
-    ] = Format.TABLE,
+    sources_file: SourcesArg = Path("sources.yaml"),
+    fmt: FormatOpt = Format.TABLE,
     report_file: Annotated[
         Path | None,
         typer.Option("--report", help="Also write a Markdown report to this file."),
     ] = None,
-    wayback_url: Annotated[
-        str,
-        typer.Option(
-            help="Base URL of a Wayback-compatible archive (CDX API and id_ playback).",
-            envvar="SOURCECHECK_WAYBACK_URL",
-            callback=_http_url,
-        ),
-    ] = "https://web.archive.org",
-    archive: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--archive",
-            metavar="URL",
-            help="Base URL of a Memento archive to ask too (its TimeMap is at "
-            "BASE/timemap/link/URL), e.g. https://arquivo.pt/wayback. Repeatable.",
-            callback=_http_urls,
-        ),
-    ] = None,
-    no_wayback: Annotated[
-        bool, typer.Option("--no-wayback", help="Ask only the --archive archives.")
-    ] = False,
+    wayback_url: WaybackOpt = "https://web.archive.org",
+    archive: ArchiveOpt = None,
+    no_wayback: NoWaybackOpt = False,
     no_archive: Annotated[
         bool, typer.Option("--no-archive", help="Never consult any archive.")
     ] = False,
@@ -168,26 +247,11 @@ def verify(
             "whether the archive agrees.",
         ),
     ] = False,
-    archive_rate: Annotated[
-        float,
-        typer.Option(min=0, help="Lookups a minute allowed per archive (0: no limit)."),
-    ] = 24.0,
-    cache_dir: Annotated[
-        Path,
-        typer.Option(
-            help="Where archive lookups and captures are kept.", envvar="SOURCECHECK_CACHE_DIR"
-        ),
-    ] = Path(".sourcecheck-cache"),
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Neither read nor write the cache.")
-    ] = False,
-    allow_private: Annotated[
-        bool,
-        typer.Option("--allow-private", help="Allow private, loopback and link-local addresses."),
-    ] = False,
-    timeout: Annotated[
-        float, typer.Option(min=0.1, help="Seconds allowed for each request, body included.")
-    ] = 60.0,
+    archive_rate: ArchiveRateOpt = 24.0,
+    cache_dir: CacheDirOpt = Path(".sourcecheck-cache"),
+    no_cache: NoCacheOpt = False,
+    allow_private: AllowPrivateOpt = False,
+    timeout: TimeoutOpt = 60.0,
     max_concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 32,
     host_concurrency: Annotated[
         int, typer.Option(min=1, help="Requests in flight at once to one host.")
@@ -198,36 +262,24 @@ def verify(
     Exit code 0 when every quote is verified, 1 when any is not (or a source has no readable
     copy), 2 when the run cannot be made.
     """
-    from .archive import ArchiveSettings
-    from .errors import SourcecheckError
-    from .fetch import FetchSettings
     from .report import render
-    from .sources import load_sources
-    from .verify import Options
 
-    try:
-        sources = load_sources(sources_file)
-    except SourcecheckError as exc:
-        raise _fail(exc.lines()) from None
-
-    options = Options(
-        fetch=FetchSettings(
-            total_timeout=timeout,
-            read_timeout=min(timeout, 30.0),
-            connect_timeout=min(timeout, 10.0),
-            max_concurrency=max_concurrency,
-            host_concurrency=host_concurrency,
-            allow_private=allow_private,
-        ),
-        wayback_url=None if no_wayback else wayback_url,
-        mementos=tuple(archive or ()),
+    sources = _load(sources_file)
+    options = _options(
+        timeout=timeout,
+        allow_private=allow_private,
+        wayback_url=wayback_url,
+        archive=archive,
+        no_wayback=no_wayback,
+        archive_rate=archive_rate,
+        cache_dir=cache_dir,
+        no_cache=no_cache,
+        max_concurrency=max_concurrency,
+        host_concurrency=host_concurrency,
         use_archive=not no_archive,
         max_captures=max_captures,
         always_archive=always_archive,
-        cache_dir=None if no_cache else cache_dir,
-        archive=ArchiveSettings(lookups_per_minute=archive_rate or None),
     )
-
     try:
         report = _run(sources, options)
     except KeyboardInterrupt:
@@ -239,12 +291,78 @@ def verify(
             write_atomically(report_file, render(report, Format.MARKDOWN))
         except OSError as exc:
             raise _fail([f"{report_file}: cannot write the report: {exc.strerror}"]) from None
-    color = fmt is Format.TABLE and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    width = 100
-    if sys.stdout.isatty():
-        width = os.get_terminal_size().columns
-    sys.stdout.write(render(report, fmt, color=color, width=width))
+    color, width = _terminal()
+    sys.stdout.write(render(report, fmt, color=color and fmt is Format.TABLE, width=width))
     raise typer.Exit(report.exit_status)
+
+
+@app.command()
+def history(
+    source_id: Annotated[str, typer.Argument(metavar="ID", help="The id of the source.")],
+    sources_file: SourcesArg = Path("sources.yaml"),
+    fmt: FormatOpt = Format.TABLE,
+    max_captures: Annotated[
+        int, typer.Option(min=1, help="Captures read, spread over the source's history.")
+    ] = 12,
+    wayback_url: WaybackOpt = "https://web.archive.org",
+    archive: ArchiveOpt = None,
+    no_wayback: NoWaybackOpt = False,
+    archive_rate: ArchiveRateOpt = 24.0,
+    cache_dir: CacheDirOpt = Path(".sourcecheck-cache"),
+    no_cache: NoCacheOpt = False,
+    allow_private: AllowPrivateOpt = False,
+    timeout: TimeoutOpt = 60.0,
+) -> None:
+    """Walk one source's captures over time: when each quote appeared, changed or disappeared.
+
+    Exit code 0 when a capture or the live page could be read, 1 when none could, 2 when the
+    run cannot be made (an unknown ID among them).
+    """
+    import asyncio
+    import difflib
+
+    from .fetch import Fetcher
+    from .history import history as run_history
+    from .report.history import render_history
+    from .verify import archive_urls, make_archives
+
+    sources = _load(sources_file)
+    ids = [s.id for s in sources.sources]
+    if source_id not in ids:
+        close = difflib.get_close_matches(source_id, ids, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise _fail([f"{sources_file}: no source with id {source_id!r}{hint}"])
+    source = sources.sources[ids.index(source_id)]
+    options = _options(
+        timeout=timeout,
+        allow_private=allow_private,
+        wayback_url=wayback_url,
+        archive=archive,
+        no_wayback=no_wayback,
+        archive_rate=archive_rate,
+        cache_dir=cache_dir,
+        no_cache=no_cache,
+    )
+
+    def tell(what: str, seconds: float) -> None:
+        if seconds >= 5:
+            typer.echo(f"sourcecheck: {what}: waiting {seconds:.0f} s", err=True)
+
+    async def go() -> History:
+        wayback, mementos = archive_urls(sources, options)
+        async with Fetcher(options.fetch, trusted_origins=[*wayback, *mementos]) as fetcher:
+            archives = make_archives(fetcher, wayback, mementos, options, tell)
+            return await run_history(source, fetcher, archives.archives, max_captures)
+
+    try:
+        found = asyncio.run(go())
+    except KeyboardInterrupt:
+        typer.echo("sourcecheck: interrupted", err=True)
+        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+    color, width = _terminal()
+    sys.stdout.write(render_history(found, fmt, color=color and fmt is Format.TABLE, width=width))
+    readable = any(step.matches or step.reason is None for step in found.steps)
+    raise typer.Exit(ExitStatus.OK if readable else ExitStatus.CHECK_FAILED)
 
 
 def main() -> None:

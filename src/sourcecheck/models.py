@@ -285,3 +285,35 @@ class Report:
         every_quote = all(q.verdict is Verdict.VERIFIED for q in self.quotes)
         every_source = all(r.readable for r in self.results)
         return ExitStatus.OK if every_quote and every_source else ExitStatus.CHECK_FAILED
+
+
+# ----------------------------------------------------------------------------- history
+
+
+@dataclass(frozen=True)
+class Step:
+    """One copy of a source in its history: a capture, or the live page (``snapshot`` None)."""
+
+    snapshot: Snapshot | None
+    matches: tuple[Match, ...] = ()  # one per quote; empty when the copy was unreadable
+    reason: str | None = None  # why the copy could not be read
+
+
+@dataclass(frozen=True)
+class Change:
+    """A quote's state changing between two copies, or its state in the first one."""
+
+    quote: int  # index in the source's quotes
+    step: int  # index of the copy where the change is first seen
+    event: str  # "present", "absent", "appeared", "changed", "disappeared"
+    match: Match
+
+
+@dataclass(frozen=True)
+class History:
+    """A source's quotes across its captures over time, oldest first, then the live page."""
+
+    source: Source
+    steps: tuple[Step, ...]
+    changes: tuple[Change, ...]
+    reason: str | None = None  # why there are no captures, if there are none

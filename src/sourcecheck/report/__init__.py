@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from enum import StrEnum
 from typing import assert_never
@@ -125,3 +126,9 @@ def summary(report: Report) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def md_text(text: str) -> str:
+    """Text safe inside a Markdown paragraph or table cell: one line, markup neutralized."""
+    flat = html.escape(one_line(text), quote=False)
+    return re.sub(r"([\\`*_\[\]|#~])", r"\\\1", flat)

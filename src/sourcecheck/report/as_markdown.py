@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 from ..models import QuoteResult, Report, SourceResult, Verdict
 from . import agreement, clean, one_line, snapshot_date, source_state, summary, where_label
+from . import md_text as md
 
 _ICONS = {
     Verdict.VERIFIED: "✅",
@@ -14,12 +14,6 @@ _ICONS = {
     Verdict.NOT_FOUND: "❌",
     Verdict.UNAVAILABLE: "⛔",
 }
-
-
-def md(text: str) -> str:
-    """Text safe inside a Markdown paragraph or table cell: one line, markup neutralized."""
-    flat = html.escape(one_line(text), quote=False)
-    return re.sub(r"([\\`*_\[\]|#~])", r"\\\1", flat)
 
 
 def _link(label: str, url: str) -> str:
