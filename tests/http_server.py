@@ -34,9 +34,15 @@ class RouteServer:
         self.routes: dict[str, Route] = {}
         self.prefixes: dict[str, Handler] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.bodies: list[tuple[str, bytes]] = []  # of POST requests
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                server.bodies.append((self.path, self.rfile.read(length)))
+                self.do_GET()
+
             def do_GET(self) -> None:
                 server.requests.append((self.path, dict(self.headers.items())))
                 route = server.find(self.path)

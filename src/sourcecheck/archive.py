@@ -520,3 +520,95 @@ class Memento(Archive):
             m = _PINNED.match(memento)
             found.append((m.group("url") if m else url, ts, ""))
         return sorted(found, key=lambda c: c[1])
+
+
+class SavePageNow:
+    """Save Page Now 2: ask the Wayback Machine to capture a URL now, and wait for the capture.
+
+    ``POST <base>/save`` with ``Authorization: LOW <access key>:<secret>`` starts a job;
+    ``GET <base>/save/status/<job id>`` says ``pending``, ``success`` (with the capture's
+    timestamp) or ``error``. Jobs are started one at a time, their status asked every ``poll``
+    seconds, and a 429 waited out as for lookups: the service limits how many captures an
+    account may have running and may start in a day.
+    """
+
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        access_key: str,
+        secret: str,
+        base_url: str = DEFAULT_WAYBACK_URL,
+        *,
+        poll: float = 5.0,
+        max_wait: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_wait: Waiter | None = None,
+    ) -> None:
+        self.fetcher = fetcher
+        self.base_url = base_url.rstrip("/")
+        self.poll, self.max_wait = poll, max_wait
+        self._headers = {
+            "Accept": "application/json",
+            "Authorization": f"LOW {access_key}:{secret}",
+        }
+        self._clock, self._sleep, self._on_wait = clock, sleep, on_wait
+        self._limit = RateLimit(
+            None, name=urlsplit(self.base_url).netloc, clock=clock, sleep=sleep, on_wait=on_wait
+        )
+
+    async def _ask(
+        self, method: str, url: str, form: dict[str, str] | None = None
+    ) -> Response | ArchiveMiss:
+        for attempt in range(RETRIES + 1):
+            await self._limit.take()
+            got = await self.fetcher.request(
+                method, url, form=form, headers=self._headers, follow_redirects=False
+            )
+            if isinstance(got, Unavailable):
+                return ArchiveMiss(f"Save Page Now unreachable: {got.reason}")
+            if got.http_status != 429 or attempt == RETRIES:
+                return got
+            wait = retry_after(got.header("retry-after"))
+            self._limit.hold(min(MAX_WAIT, 2.0 ** (attempt + 2) if wait is None else wait))
+        raise AssertionError("unreachable")  # the loop always returns
+
+    @staticmethod
+    def _json(got: Response) -> dict[str, object]:
+        try:
+            doc = json.loads(got.body.decode("utf-8", errors="replace"))
+        except ValueError:
+            return {}
+        return doc if isinstance(doc, dict) else {}
+
+    async def save(self, url: str) -> Snapshot | ArchiveMiss:
+        """Capture ``url`` now: the new capture, or why there is none."""
+        got = await self._ask("POST", f"{self.base_url}/save", {"url": url})
+        if isinstance(got, ArchiveMiss):
+            return got
+        doc = self._json(got)
+        job = doc.get("job_id")
+        if got.http_status != 200 or not isinstance(job, str):
+            why = doc.get("message") or doc.get("status_ext") or f"HTTP {got.http_status}"
+            return ArchiveMiss(f"Save Page Now refused: {why}")
+        deadline = self._clock() + self.max_wait
+        while True:
+            if self._on_wait is not None:
+                self._on_wait(f"Save Page Now: capturing {url}", self.poll)
+            await self._sleep(self.poll)
+            status = await self._ask("GET", f"{self.base_url}/save/status/{job}")
+            if isinstance(status, ArchiveMiss):
+                return status
+            doc = self._json(status)
+            state = doc.get("status")
+            if state == "success" and isinstance(doc.get("timestamp"), str):
+                ts, original = str(doc["timestamp"]), str(doc.get("original_url") or url)
+                web = f"{self.base_url}/web"
+                return Snapshot(original, ts, f"{web}/{ts}/{original}", f"{web}/{ts}id_/{original}")
+            if state == "error" or status.http_status != 200:
+                why = doc.get("message") or doc.get("status_ext") or f"HTTP {status.http_status}"
+                return ArchiveMiss(f"Save Page Now failed: {why}")
+            if self._clock() >= deadline:
+                return ArchiveMiss(
+                    f"Save Page Now still pending after {self.max_wait:g} s (job {job})"
+                )

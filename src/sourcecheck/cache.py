@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .files import write_atomically
 
 DEFAULT_CACHE_DIR = ".sourcecheck-cache"
 
@@ -53,9 +53,9 @@ class Cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if body is not None:
-                _write(path.with_suffix(".body"), body)
+                write_atomically(path.with_suffix(".body"), body)
             record = {**meta, "key": key, "has_body": body is not None}
-            _write(path.with_suffix(".json"), json.dumps(record).encode("utf-8"))
+            write_atomically(path.with_suffix(".json"), json.dumps(record))
         except OSError:
             pass
 
@@ -69,14 +69,3 @@ class Cache:
                 entries += file.suffix == ".json"
                 size += file.stat().st_size
         return entries, size
-
-
-def _write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
@@ -65,19 +64,6 @@ def _http_url(value: str) -> str:
 
 def _http_urls(values: list[str] | None) -> list[str]:
     return [_http_url(v) for v in values or []]
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _run(sources: Sources, options: Options) -> Report:
@@ -288,6 +274,8 @@ def verify(
 
     if report_file is not None:
         try:
+            from .files import write_atomically
+
             write_atomically(report_file, render(report, Format.MARKDOWN))
         except OSError as exc:
             raise _fail([f"{report_file}: cannot write the report: {exc.strerror}"]) from None
@@ -363,6 +351,99 @@ def history(
     sys.stdout.write(render_history(found, fmt, color=color and fmt is Format.TABLE, width=width))
     readable = any(step.matches or step.reason is None for step in found.steps)
     raise typer.Exit(ExitStatus.OK if readable else ExitStatus.CHECK_FAILED)
+
+
+KEYS_HELP = (
+    "Save Page Now needs the API keys of an archive.org account: get them at "
+    "https://archive.org/account/s3.php and set IA_ACCESS_KEY_ID and IA_SECRET_ACCESS_KEY"
+)
+
+
+@app.command("archive")
+def archive_now(
+    sources_file: SourcesArg = Path("sources.yaml"),
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", metavar="ID", help="Save only this source. Repeatable."),
+    ] = None,
+    save_url: Annotated[
+        str,
+        typer.Option(
+            help="Base URL of the Save Page Now service.",
+            envvar="SOURCECHECK_SAVE_URL",
+            callback=_http_url,
+        ),
+    ] = "https://web.archive.org",
+    write: Annotated[
+        bool,
+        typer.Option(help="Write each new capture into SOURCES as the source's archive_url."),
+    ] = True,
+    poll: Annotated[float, typer.Option(min=0, help="Seconds between status checks.")] = 5.0,
+    max_wait: Annotated[
+        float, typer.Option(min=1, help="Seconds to wait for one capture.")
+    ] = 300.0,
+    allow_private: AllowPrivateOpt = False,
+    timeout: TimeoutOpt = 60.0,
+) -> None:
+    """Capture every source's live page with Save Page Now and pin the capture in SOURCES.
+
+    Needs IA_ACCESS_KEY_ID and IA_SECRET_ACCESS_KEY (an archive.org account's API keys).
+    Sources are saved one at a time. Exit code 0 when every source was saved, 1 when any was
+    not, 2 when the run cannot be made.
+    """
+    import asyncio
+
+    from .archive import SavePageNow
+    from .fetch import Fetcher, FetchSettings
+    from .models import ArchiveMiss, Snapshot
+    from .sources import write_archive_urls
+
+    key, secret = os.environ.get("IA_ACCESS_KEY_ID"), os.environ.get("IA_SECRET_ACCESS_KEY")
+    if not key or not secret:
+        raise _fail([KEYS_HELP])
+    sources = _load(sources_file)
+    wanted = [s for s in sources.sources if s.url and (not only or s.id in only)]
+    unknown = sorted(set(only or ()) - {s.id for s in sources.sources})
+    if unknown:
+        raise _fail([f"{sources_file}: no source with id {unknown[0]!r}"])
+    settings = FetchSettings(
+        total_timeout=timeout, read_timeout=min(timeout, 30.0), allow_private=allow_private
+    )
+
+    def tell(what: str, seconds: float) -> None:
+        typer.echo(f"sourcecheck: {what} (next check in {seconds:.0f} s)", err=True)
+
+    async def go() -> dict[str, Snapshot | ArchiveMiss]:
+        done: dict[str, Snapshot | ArchiveMiss] = {}
+        async with Fetcher(settings, trusted_origins=[save_url]) as fetcher:
+            spn = SavePageNow(
+                fetcher, key, secret, save_url, poll=poll, max_wait=max_wait, on_wait=tell
+            )
+            for source in wanted:
+                assert source.url is not None
+                done[source.id] = got = await spn.save(source.url)
+                if isinstance(got, ArchiveMiss) and "too-many-daily-captures" in got.reason:
+                    break  # the account's daily allowance is spent: the rest would fail too
+        return done
+
+    try:
+        done = asyncio.run(go())
+    except KeyboardInterrupt:
+        typer.echo("sourcecheck: interrupted", err=True)
+        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+    saved = {sid: got.url for sid, got in done.items() if isinstance(got, Snapshot)}
+    problems = write_archive_urls(sources_file, saved) if write and saved else []
+    for source in wanted:
+        got = done.get(source.id)
+        if isinstance(got, Snapshot):
+            typer.echo(f"{source.id}: saved {got.url}")
+        else:
+            why = got.reason if got else "not tried: the daily capture allowance is spent"
+            typer.echo(f"{source.id}: not saved: {why}")
+    for problem in problems:
+        typer.echo(f"sourcecheck: {sources_file}: {problem}", err=True)
+    all_saved = len(saved) == len(wanted) and not problems
+    raise typer.Exit(ExitStatus.OK if all_saved else ExitStatus.CHECK_FAILED)
 
 
 def main() -> None:

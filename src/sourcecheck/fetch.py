@@ -219,6 +219,28 @@ class Fetcher:
 
     async def get(self, url: str, *, follow_redirects: bool = True) -> Response | Unavailable:
         """GET a URL: any HTTP answer is a Response, no answer Unavailable with a reason."""
+        return await self.request("GET", url, follow_redirects=follow_redirects)
+
+    async def post(
+        self, url: str, form: dict[str, str], headers: dict[str, str]
+    ) -> Response | Unavailable:
+        """POST a form to a URL, redirects not followed (a POST is not repeated blindly)."""
+        return await self.request("POST", url, form=form, headers=headers, follow_redirects=False)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        follow_redirects: bool = True,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response | Unavailable:
+        """Any request: an HTTP answer is a Response, no answer Unavailable with a reason.
+
+        ``headers`` go to this URL's host only: httpx drops Authorization on a redirect to
+        another origin.
+        """
         if self._client is None or self._global is None:
             raise RuntimeError("Fetcher used outside 'async with'")
         s = self.settings
@@ -226,7 +248,7 @@ class Fetcher:
             # The host's turn first: a request waiting on a busy host must not hold a global
             # slot, or one host with many URLs starves all the others.
             async with self._host_limit(url), self._global, asyncio.timeout(s.total_timeout):
-                return await self._get(self._client, url, follow_redirects)
+                return await self._send(self._client, method, url, follow_redirects, form, headers)
         except TimeoutError:
             return Unavailable(url, SourceStatus.ERROR, f"timed out after {s.total_timeout:g} s")
         except AddressRefused as exc:
@@ -248,11 +270,19 @@ class Fetcher:
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             return Unavailable(url, SourceStatus.ERROR, reason)
 
-    async def _get(
-        self, client: httpx.AsyncClient, url: str, follow_redirects: bool
+    async def _send(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: str,
+        follow_redirects: bool,
+        form: dict[str, str] | None,
+        headers: dict[str, str] | None,
     ) -> Response | Unavailable:
         limit = self.settings.max_bytes
-        async with client.stream("GET", url, follow_redirects=follow_redirects) as r:
+        async with client.stream(
+            method, url, follow_redirects=follow_redirects, data=form, headers=headers
+        ) as r:
             final = str(r.url)
             declared = r.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -24,6 +26,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import ConfigError, InputError, Problem
+from .files import write_atomically
 from .models import Quote, Source, Sources
 
 
@@ -203,3 +206,57 @@ def load_sources(path: Path) -> Sources:
         for i, src in enumerate(model.sources)
     )
     return Sources(path=path, sources=sources, as_of=model.as_of, archives=tuple(model.archives))
+
+
+def _yaml_scalar(value: str) -> str:
+    # A URL is a plain YAML scalar unless it holds ": " or " #", or starts with a sign of syntax.
+    if ": " in value or " #" in value or value[:1] in "!&*[]{}|>'\"%@`,?-#":
+        return json.dumps(value)
+    return value
+
+
+def write_archive_urls(path: Path, urls: dict[str, str]) -> list[str]:
+    """Set ``archive_url`` of the sources named in ``urls`` (id -> URL) in the file at ``path``.
+
+    The file is edited as text, one line per source, so that its comments, quoting and layout
+    stay as they were: an existing ``archive_url`` line gets the new value, otherwise a line is
+    added under the source's ``url`` (or ``id``) at the same indentation. Returns the ids that
+    could not be written, with why (a source written in flow style, ``{id: a, url: b}``).
+    """
+    text = path.read_bytes().decode("utf-8-sig")  # not read_text: keep "\r\n" as it is
+    data = _load_yaml(path)
+    lines = text.splitlines(keepends=True)
+    edits: list[tuple[int, bool, str]] = []  # (line index, replace?, new line)
+    problems: list[str] = []
+    for node in data.get("sources") or []:
+        sid = node.get("id") if isinstance(node, dict) else None
+        if sid not in urls:
+            continue
+        if node.fa.flow_style():
+            problems.append(f"{sid}: written in flow style; add archive_url: {urls[sid]} by hand")
+            continue
+        value = _yaml_scalar(urls[sid])
+        if "archive_url" in node:
+            at = node.lc.key("archive_url")[0]
+            old = lines[at]
+            m = re.match(
+                r"^(\s*archive_url:\s*)(?:\"[^\"]*\"|'[^']*'|[^#\n]*?)(\s+#.*)?(\r?\n)?$", old
+            )
+            if m is None:
+                problems.append(f"{sid}: archive_url is not on one line; set it by hand")
+                continue
+            edits.append((at, True, f"{m.group(1)}{value}{m.group(2) or ''}{m.group(3) or ''}"))
+        else:
+            anchor = "url" if "url" in node else "id"
+            at, column = node.lc.key(anchor)
+            newline = "\r\n" if lines[at].endswith("\r\n") else "\n"
+            if not lines[at].endswith(("\n", "\r\n")):
+                lines[at] += newline
+            edits.append((at + 1, False, f"{' ' * column}archive_url: {value}{newline}"))
+    for at, is_replacement, line in sorted(edits, reverse=True):
+        if is_replacement:
+            lines[at] = line
+        else:
+            lines.insert(at, line)
+    write_atomically(path, "".join(lines))
+    return problems
