@@ -17,6 +17,7 @@ from sourcecheck.archive import (
     ArchiveSettings,
     Memento,
     RateLimit,
+    Wayback,
     parse_timemap,
     retry_after,
 )
@@ -26,7 +27,7 @@ from sourcecheck.fetch import Fetcher, FetchSettings
 from sourcecheck.models import ArchiveMiss, Page, Quote, Source, Sources, Verdict, Where
 from sourcecheck.verify import Options, verify
 from tests.conftest import World
-from tests.http_server import RouteServer
+from tests.http_server import Route, RouteServer
 from tests.wayback_standin import Cap, IAStandIn
 
 runner = CliRunner()
@@ -301,3 +302,64 @@ def test_always_archive_says_whether_the_archive_agrees(world: World, tmp_path: 
 
     md = render(report, Format.MARKDOWN)
     assert "live; the archive agrees" in md
+
+
+def test_an_archive_without_timemaps_is_asked_through_its_timegate(server: RouteServer) -> None:
+    """RFC 7089 pattern 2.2: no TimeMap here, and the TimeGate redirects to the memento."""
+    seen: list[str] = []
+
+    def timegate(path: str) -> Route:
+        seen.append(server.requests[-1][1].get("Accept-Datetime", ""))
+        memento = server.url("/tg/20120509080000/http://example.com/a")
+        return Route(status=302, headers=(("Location", memento), ("Vary", "accept-datetime")))
+
+    server.prefixes["/tg/timemap/"] = lambda path: Route(b"no", status=404)
+    server.prefixes["/tg/http"] = timegate
+
+    async def go() -> Any:
+        async with Fetcher(FetchSettings(allow_private=True)) as fetcher:
+            archive = Memento(fetcher, server.url("/tg"), settings=ArchiveSettings(None))
+            return await archive.lookup("http://example.com/a", dt.date(2012, 5, 8), 3)
+
+    found = asyncio.run(go())
+    assert [(s.timestamp, s.raw_url) for s in found] == [
+        ("20120509080000", server.url("/tg/20120509080000id_/http://example.com/a"))
+    ]
+    assert seen == ["Tue, 08 May 2012 23:59:59 GMT"]
+
+
+def test_pywb_s_timegate_names_the_memento_in_its_link_header(world: World) -> None:
+    globe = world.server.url("/globe/story.html")
+
+    async def go() -> Any:
+        async with Fetcher(FetchSettings(allow_private=True)) as fetcher:
+            archive = Memento(fetcher, f"{world.wayback_url}/web", settings=ArchiveSettings(None))
+            return await archive._timegate(globe, "20120508235959")
+
+    assert asyncio.run(go()) == [(globe, "20120509080000")]
+
+
+def test_a_cdx_server_that_stalls_is_a_miss(server: RouteServer) -> None:
+    server.prefixes["/stall/cdx/"] = lambda path: Route(b"[]", stall=2.0)
+
+    async def go() -> Any:
+        settings = FetchSettings(allow_private=True, total_timeout=0.3)
+        async with Fetcher(settings) as fetcher:
+            archive = Wayback(fetcher, server.url("/stall"), settings=ArchiveSettings(None))
+            return await archive.lookup("http://example.com/a", dt.date(2012, 5, 8))
+
+    assert asyncio.run(go()) == ArchiveMiss("archive unreachable: timed out after 0.3 s")
+
+
+def test_a_capture_of_an_unreadable_type_is_passed_over(ia: IAStandIn, tmp_path: Path) -> None:
+    dead = "http://dead.invalid/report"
+    ia.captures[:] = [
+        Cap(dead, "20120510000000", body=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", mime="application/pdf"),
+        Cap(dead, "20120301000000", body=PAGE),
+    ]
+    source = Source("s", dead, dt.date(2012, 5, 8), (Quote(QUOTE),))
+    report, _ = _wayback_run(ia, [source], tmp_path)
+    [result] = report.results
+    [quote] = result.quotes
+    assert quote.verdict is Verdict.VERIFIED
+    assert quote.snapshot is not None and quote.snapshot.timestamp == "20120301000000"

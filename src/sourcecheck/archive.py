@@ -505,7 +505,35 @@ class Memento(Archive):
 
     async def _find(self, url: str, target: str) -> list[tuple[str, str]] | ArchiveMiss:
         found = await self._all(url)
-        return found if isinstance(found, ArchiveMiss) else [(o, t) for o, t, _ in found]
+        if isinstance(found, ArchiveMiss) or not found:
+            # No TimeMap (or an empty one: some archives answer 404 for both): the TimeGate
+            # names the one capture nearest a date.
+            nearest = await self._timegate(url, target)
+            return nearest if nearest or isinstance(found, list) else found
+        return [(o, t) for o, t, _ in found]
+
+    async def _timegate(self, url: str, target: str) -> list[tuple[str, str]]:
+        """The capture the TimeGate ``<base>/<url>`` gives for ``target``, if any.
+
+        A TimeGate answers a 302 to the memento (RFC 7089, pattern 2.2), the memento itself with
+        Memento-Datetime and Content-Location (pattern 1.1), or a page whose Link header names
+        the memento (pywb's framed replay)."""
+        when = dt.datetime.strptime(target, "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC)
+        headers = {"Accept-Datetime": email.utils.format_datetime(when, usegmt=True)}
+        await self._lookups.take()
+        got = await self.fetcher.request(
+            "GET", f"{self.base_url}/{url}", headers=headers, follow_redirects=False
+        )
+        if isinstance(got, Unavailable):
+            return []
+        memento = got.header("location") if 300 <= got.http_status < 400 else None
+        if got.http_status == 200 and got.header("memento-datetime"):
+            memento = got.header("content-location")
+        elif got.http_status == 200:  # pywb's framed TimeGate: the memento in its Link header
+            linked = parse_timemap(got.header("link") or "")
+            memento = linked[0][0] if linked else None
+        m = _PINNED.match(urljoin(f"{self.base_url}/", memento)) if memento else None
+        return [(m.group("url"), m.group("ts").ljust(14, "0"))] if m else []
 
     async def _all(self, url: str) -> list[tuple[str, str, str]] | ArchiveMiss:
         got = await self._get(f"{self.base_url}/timemap/link/{url}", self._lookups)
