@@ -38,6 +38,16 @@ def _cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     return directory
 
 
+# The smallest well-formed PDF of one empty page (objects, cross-reference table, trailer).
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+    b"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n"
+    b"0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\nstartxref\n170\n%%EOF\n"
+)
+
+
 def page(slug: str) -> bytes:
     """A saved page from tests/fixtures/pages, by its URL slug."""
     return (PAGES / f"{slug}.html").read_bytes()
@@ -105,6 +115,8 @@ def _seed_captures(s: RouteServer) -> list[Capture]:
         Capture(globe, "20140101000000", body=b"<p>This story has been removed.</p>"),
         Capture(globe, "20120401000000", status=404, body=b"<p>not yet</p>"),
         Capture(nmcir, "20120401000000", body=page("www-nmcir-org")),
+        # Closer to as_of, but a PDF (not read yet): passed over for the HTML capture.
+        Capture(nmcir, "20120514000000", body=MINIMAL_PDF, content_type="application/pdf"),
     ]
 
 

@@ -167,12 +167,22 @@ def test_version() -> None:
     assert (result.exit_code, result.stdout) == (0, f"sourcecheck {__version__}\n")
 
 
-@pytest.mark.parametrize("command", [[], ["verify"]], ids=["root", "verify"])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["verify"], ["history"], ["archive"]],
+    ids=["root", "verify", "history", "archive"],
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "Usage: sourcecheck" in result.stdout
-    assert "Check that every quote" in result.stdout or "Fetch every source" in result.stdout
+    first_line = {
+        (): "Check that every quote",
+        ("verify",): "Fetch every source",
+        ("history",): "Walk one source's captures over time",
+        ("archive",): "Capture every source's live page with Save Page Now",
+    }[tuple(command)]
+    assert first_line in result.stdout
 
 
 def test_python_dash_m_and_the_console_script(tmp_path: Path) -> None:
