@@ -66,6 +66,12 @@ def _http_urls(values: list[str] | None) -> list[str]:
     return [_http_url(v) for v in values or []]
 
 
+def _tell_wait(what: str, seconds: float) -> None:
+    """Say on stderr that the run waits, when the wait is long enough to notice."""
+    if seconds >= 5:
+        typer.echo(f"sourcecheck: {what}: waiting {seconds:.0f} s", err=True)
+
+
 def _run(sources: Sources, options: Options) -> Report:
     """Run the check, with a progress bar on stderr when stderr is a terminal.
 
@@ -77,12 +83,7 @@ def _run(sources: Sources, options: Options) -> Report:
     from .verify import verify as run_verify
 
     if not sys.stderr.isatty():
-
-        def tell(what: str, seconds: float) -> None:
-            if seconds >= 5:
-                typer.echo(f"sourcecheck: {what}: waiting {seconds:.0f} s", err=True)
-
-        return asyncio.run(run_verify(sources, options, on_wait=tell))
+        return asyncio.run(run_verify(sources, options, on_wait=_tell_wait))
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -332,14 +333,10 @@ def history(
         no_cache=no_cache,
     )
 
-    def tell(what: str, seconds: float) -> None:
-        if seconds >= 5:
-            typer.echo(f"sourcecheck: {what}: waiting {seconds:.0f} s", err=True)
-
     async def go() -> History:
         wayback, mementos = archive_urls(sources, options)
         async with Fetcher(options.fetch, trusted_origins=[*wayback, *mementos]) as fetcher:
-            archives = make_archives(fetcher, wayback, mementos, options, tell)
+            archives = make_archives(fetcher, wayback, mementos, options, _tell_wait)
             return await run_history(source, fetcher, archives.archives, max_captures)
 
     try:
