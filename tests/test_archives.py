@@ -277,7 +277,7 @@ def test_a_page_changed_since_it_was_cited_is_said_to_have_changed(world: World)
         app,
         ["verify", str(world.sources_yaml), "--allow-private", "--wayback-url", world.wayback_url],
     ).stdout
-    assert "changed since cited: 1 quote only in the archive" in " ".join(table.split())
+    assert "changed since cited: 1 quote removed (found in the archive)" in " ".join(table.split())
     assert "archive 2012-03-20 (56 days before)" in table
 
 

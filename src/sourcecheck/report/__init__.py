@@ -102,8 +102,11 @@ def source_state(r: SourceResult) -> str:
     if r.reason and r.status is not SourceStatus.OK and not r.reason.startswith("HTTP "):
         live += f": {r.reason}"
     if r.changed:
-        n = len(r.changed)
-        live += f"; changed since cited: {n} quote{'s' if n != 1 else ''} only in the archive"
+        edited = sum(1 for q in r.changed if q.live_verdict is Verdict.ALTERED)
+        removed = len(r.changed) - edited
+        what = [f"{n} quote{'s' if n != 1 else ''} {how}" for n, how in
+                ((edited, "edited"), (removed, "removed")) if n]  # fmt: skip
+        live += f"; changed since cited: {' and '.join(what)} (found in the archive)"
     if r.snapshot is not None:
         far = distance(r.snapshot)
         when = snapshot_date(r.snapshot.timestamp) + (f", {far}" if far else "")
