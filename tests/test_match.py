@@ -222,6 +222,21 @@ TYPOGRAPHY = [
         id="soft-hyphen-in-quote",
     ),
     pytest.param(
+        "The final re-\nport was flawed.",
+        "The final report was flawed",
+        V,
+        id="hyphenated-across-a-line-break",
+    ),
+    pytest.param(
+        "The final re-\nport was flawed.",
+        "The final re-port was flawed",
+        A,
+        id="a-line-end-hyphen-is-no-word-hyphen",
+    ),
+    pytest.param(
+        "A well-\nKnown report.", "A well-Known report", V, id="hyphen-before-a-capital-stays"
+    ),
+    pytest.param(
         "The final\u200b report was\u200d flawed.",
         "The final report was flawed",
         V,

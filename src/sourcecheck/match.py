@@ -59,6 +59,7 @@ _CONTRACTIONS: Final = {
     "'d": " would",
 }
 
+_LINE_END_HYPHEN: Final = re.compile(r"[-\u00ad]\r?\n[ \t]*")
 _PRONOUNS: Final = frozenset(
     ["it", "that", "he", "she", "there", "here", "what", "who", "where", "how"]
 )
@@ -90,9 +91,11 @@ _SPECIAL: Final = re.compile(
 )
 
 
-def _replacement(run: str, before: str) -> str:
-    """The normalized form of a run the pattern found; ``before`` is the character before it."""
+def _replacement(run: str, before: str, after: str = "") -> str:
+    """The normalized form of a run the pattern found, between ``before`` and ``after``."""
     key = run.lower().replace("\u2019", "'")
+    if _LINE_END_HYPHEN.fullmatch(run) and before.islower() and after.islower():
+        return ""  # "immi-\ngration": a word hyphenated at the end of a line, joined again
     if key in _CONTRACTIONS:
         if key.startswith(("n", "'")):  # n't, 're, 've, ...: the ending of a word
             if before.isalpha():
@@ -152,7 +155,10 @@ def normalize(text: str) -> Normalized:
     def sub(m: re.Match[str]) -> str:
         nonlocal delta
         at = m.start()
-        out = _replacement(m.group(), m.string[at - 1] if at else "")
+        end = m.end()
+        out = _replacement(
+            m.group(), m.string[at - 1] if at else "", m.string[end] if end < len(m.string) else ""
+        )
         if len(out) != m.end() - m.start():
             norm_start.append(m.start() + delta)
             norm_end.append(m.start() + delta + len(out))
