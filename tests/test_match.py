@@ -410,6 +410,47 @@ MEANING = [
     pytest.param(
         "No one said the plan works.", "[He] said the plan works", A, id="leading-bracket-hides-no"
     ),
+    # The source's own brackets are its words.
+    pytest.param(
+        "Exposure is one of the risk factor[s] for respiratory disorders.",
+        "one of the risk factor[s] for respiratory disorders",
+        V,
+        id="source-bracket-quoted-as-is",
+    ),
+    pytest.param(
+        "[Note: Some require a paid subscription for full access.]",
+        "[Note: Some require a paid subscription for full access.]",
+        V,
+        id="source-bracketed-sentence",
+    ),
+    pytest.param(
+        "It is the [environmentally preferable] product.",
+        "It is the [environmentally cushioning] product",
+        A,
+        id="bracket-over-source-brackets",
+    ),
+    # Sentence ends are read before case folding.
+    pytest.param(
+        "Consider a more advanced machine (esp. if you want to experiment with settings).",
+        "Consider a more ... experiment with settings",
+        V,
+        id="ellipsis-over-an-abbreviation-period",
+    ),
+    pytest.param(
+        "Answer only Yes or No\nIf there were third parties involved, list their names.",
+        "If there were third parties involved, list their names",
+        V,
+        id="negation-in-the-block-before",
+    ),
+    pytest.param(
+        "He said that a dependency should never be mocked.",
+        "[A] dependency should never be mocked",
+        V,
+        id="one-letter-case-bracket",
+    ),
+    pytest.param(
+        "I'm sure of it, she said.", "[i]'m sure of it", V, id="case-bracket-before-apostrophe"
+    ),
     pytest.param(
         "Yesterday the mayor said the plan works.",
         "[He] said the plan works",
@@ -790,7 +831,7 @@ def test_normalized_without_changes_maps_identically() -> None:
         pytest.param("a [sic] b [emphasis added]", ("a b",), (), None, None, id="notes"),
         pytest.param("a [b c] d", ("a", "d"), (False,), None, None, id="inner-bracket"),
         pytest.param(
-            "a [...] [b] c", ("a", "c"), (True,), None, None, id="ellipsis-swallows-bracket"
+            "a [...] [bc] c", ("a", "c"), (True,), None, None, id="ellipsis-swallows-bracket"
         ),
         pytest.param(
             "\u201cIt\u2019s done.\u201d", ("it is done",), (), None, None, id="edge-marks"

@@ -20,6 +20,7 @@ import html
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -107,8 +108,8 @@ def _replacement(run: str, before: str, after: str = "") -> str:
     visible = run.translate(_TRANSLATE_INVISIBLE)
     if not visible:
         return ""
-    if visible.isspace():
-        return " "
+    if visible.isspace():  # a newline is kept for the cased text: it ends a block
+        return "\n" if "\n" in run else " "
     if visible.strip() and visible.strip()[0] in _DASH_CHARS.replace("\\", ""):
         return "-"
     out = unicodedata.normalize("NFKC", run).casefold().translate(_TRANSLATE)
@@ -124,6 +125,14 @@ class Normalized:
     _norm_end: tuple[int, ...] = ()
     _orig_start: tuple[int, ...] = ()
     _orig_end: tuple[int, ...] = ()
+    # The same text before case folding (same offsets): where sentences end is read from it,
+    # since "esp. if" and "strategies... has" end no sentence and "cuts. The" does.
+    cased: str = ""
+
+    @property
+    def sentence_text(self) -> str:
+        """The text to find sentence ends in: ``cased`` if known, else ``text``."""
+        return self.cased or self.text
 
     def start_in_original(self, i: int) -> int:
         """The original offset of the character at normalized offset ``i``."""
@@ -144,8 +153,14 @@ class Normalized:
         return self._orig_end[k] + (i - self._norm_end[k])
 
 
+# What could need changing in ASCII text; without it, normalizing is just lowering the case.
+_ASCII_SPECIAL: Final = re.compile(r"[\"`'\-]|\s\s|[^\S ]|[cC][aA][nN][nN][oO][tT]")
+
+
 def normalize(text: str) -> Normalized:
     """Normalize ``text`` for matching (see the module docstring), keeping a map back."""
+    if text.isascii() and not _ASCII_SPECIAL.search(text):
+        return Normalized(text.lower(), cased=text)
     norm_start: list[int] = []
     norm_end: list[int] = []
     orig_start: list[int] = []
@@ -171,8 +186,9 @@ def normalize(text: str) -> Normalized:
     lowered = replaced.lower()
     if len(lowered) != len(replaced):  # a few characters lower to two; keep the map exact
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in replaced)
+    lowered = lowered.replace("\n", " ")  # a quote may run across blocks
     return Normalized(
-        lowered, tuple(norm_start), tuple(norm_end), tuple(orig_start), tuple(orig_end)
+        lowered, tuple(norm_start), tuple(norm_end), tuple(orig_start), tuple(orig_end), replaced
     )
 
 
@@ -249,14 +265,26 @@ _ABBREVIATIONS: Final = (
     "st", "jr", "sr", "rev", "hon", "vs", "inc", "corp", "co", "ltd",
     "jan", "feb", "aug", "sept", "oct", "nov", "dec",
 )  # fmt: skip
+
+
+def _either_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" for c in word)
+
+
+# A sentence ends at ".", "!" or "?" (and any closing quote or bracket) before a space and a
+# character that is no lower-case letter, or at a block boundary; not after a common
+# abbreviation or an initial. Read on the text before case folding.
 _SENTENCE_END: Final = re.compile(
-    "".join(rf"(?<!\b{a})" for a in _ABBREVIATIONS) + r"(?<!\b[a-z])[.!?]'?\s|\n"
+    "".join(rf"(?<!\b{_either_case(a)})" for a in _ABBREVIATIONS)
+    + r"(?<!\b[A-Za-z])[.!?]['\")\]]*\s+(?=[^\sa-z])|\n"
 )
 _WORD: Final = re.compile(r"\w")
 # A digit, a decimal point or thousands separator, a digit: "10" is no word of "10,000" or "10.5".
 _IN_NUMBER: Final = re.compile(r"\d[.,]\d")
-_WORD_BEFORE: Final = re.compile(r"(\w+)([\s,']*)$")
-_WORD_AFTER: Final = re.compile(r"([\s,']*)(\w+)")
+# A word just outside a quote: in the same block (no newline between).
+# Matched on the reversed text before a quote, so that it is anchored where the quote starts.
+_WORD_BEFORE_REVERSED: Final = re.compile(r"([ \t,']*)(\w+)")
+_WORD_AFTER: Final = re.compile(r"([ \t,']*)(\w+)")
 _ENTITY: Final = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
 
@@ -295,8 +323,13 @@ def parse_quote(quote: str) -> Pattern:
     for m in _BRACKET.finditer(quote):
         content = m.group(1).strip()
         before = quote[pos : m.start()]
-        touches = (m.start() > 0 and quote[m.start() - 1].isalnum()) or (
-            m.end() < len(quote) and quote[m.end()].isalnum()
+        after = quote[m.end() : m.end() + 2]
+        # "[T]he", "polic[ies]", "[i]'m" change letters of a word; so does "[A]" alone.
+        touches = (
+            (m.start() > 0 and quote[m.start() - 1].isalnum())
+            or after[:1].isalnum()
+            or (after[:1] in ("'", "\u2019") and after[1:].isalpha())
+            or (len(content) == 1 and content.isalpha())
         )
         if _is_ellipsis(content) or not content:
             tokens += [("lit", before), ("ell", "")]
@@ -388,18 +421,28 @@ def _bounded(hay: str, start: int, end: int) -> bool:
     return not (end > 0 and _IN_NUMBER.match(hay, end - 1))
 
 
-def _occurrences(hay: str, needle: str, lo: int, hi: int) -> list[int]:
-    found: list[int] = []
+def _occurrences(hay: str, needle: str, lo: int, hi: int) -> Iterator[int]:
+    """Where ``needle`` stands in ``hay[lo:hi]`` on word boundaries, found as they are needed:
+    most quotes are accepted at their first occurrence, and the rest of the text is not read."""
     i = hay.find(needle, lo, hi)
     while i != -1:
         if _bounded(hay, i, i + len(needle)):
-            found.append(i)
+            yield i
         i = hay.find(needle, i + 1, hi)
-    return found
 
 
-def _check_gap(gap: _Gap, between: str) -> str | None:
-    """Why the source text ``between`` two parts cannot be what ``gap`` stands for, or None."""
+def _split(text: str, cased: str) -> list[str]:
+    """``text`` cut at the sentence ends found in ``cased``, the same text before case folding."""
+    pieces, last = [], 0
+    for m in _SENTENCE_END.finditer(cased):
+        pieces.append(text[last : m.start()])
+        last = m.end()
+    return [*pieces, text[last:]]
+
+
+def _check_gap(gap: _Gap, between: str, cased: str) -> str | None:
+    """Why the source text ``between`` two parts (``cased``: before case folding) cannot be
+    what ``gap`` stands for, or None."""
     if gap.ellipsis:
         if len(between) > ELLIPSIS_MAX_CHARS:
             return "the parts around an ellipsis are too far apart"
@@ -407,7 +450,7 @@ def _check_gap(gap: _Gap, between: str) -> str | None:
         # belongs to: "It is ... a failure" must not verify against "It is not a failure".
         # Nor a hedge: "The man ... took the money" must not verify against "The man allegedly
         # took the money".
-        pieces = _SENTENCE_END.split(between)
+        pieces = _split(between, cased)
         omitted = (_sensitive(pieces[0]) | _sensitive(pieces[-1])) & (_NEGATIONS | _HEDGES)
         if omitted:
             return f"an ellipsis omits {sorted(omitted)[0]!r} from a quoted sentence"
@@ -421,14 +464,17 @@ def _check_gap(gap: _Gap, between: str) -> str | None:
         ):
             return "an ellipsis joins parts of two different sentences into one"
         return None
-    return _check_bracket(gap.words, between)
+    return _check_bracket(gap.words, between, cased)
 
 
-def _check_bracket(words: str, replaced: str) -> str | None:
+def _check_bracket(words: str, replaced: str, cased: str) -> str | None:
     if len(replaced.split()) > BRACKET_MAX_WORDS:
         return f"[{words}] stands for more than {BRACKET_MAX_WORDS} of the source's words"
-    if _SENTENCE_END.search(replaced):
+    if _SENTENCE_END.search(cased):
         return f"[{words}] spans a sentence boundary"
+    if ("[" in replaced or "]" in replaced) and replaced.strip(" []") != words:
+        # The source's own brackets: their words are the source's, not the editor's.
+        return f"[{words}] stands for words the source itself gives in brackets"
     hidden = _sensitive(replaced) - _sensitive(words)
     if hidden:
         return f"[{words}] hides {sorted(hidden)[0]!r}"
@@ -438,17 +484,18 @@ def _check_bracket(words: str, replaced: str) -> str | None:
     return None
 
 
-def _window_before(hay: str, start: int, words: int) -> str:
-    sentence = _SENTENCE_END.split(hay[max(0, start - 300) : start])[-1]
+def _window_before(hay: Normalized, start: int, words: int) -> str:
+    lo = max(0, start - 300)
+    sentence = _split(hay.text[lo:start], hay.sentence_text[lo:start])[-1]
     return " ".join(sentence.split()[-words:])
 
 
-def _window_after(hay: str, end: int, words: int) -> str:
-    sentence = _SENTENCE_END.split(hay[end : end + 300])[0]
+def _window_after(hay: Normalized, end: int, words: int) -> str:
+    sentence = _split(hay.text[end : end + 300], hay.sentence_text[end : end + 300])[0]
     return " ".join(sentence.split()[:words])
 
 
-def _check_edge_bracket(words: str, hay: str, at: int, before: bool) -> str | None:
+def _check_edge_bracket(words: str, hay: Normalized, at: int, before: bool) -> str | None:
     """Why a bracket at the start (``before``) or end of a quote, next to offset ``at``, changes
     what the source says there, or None.
 
@@ -481,14 +528,15 @@ def _check_edges(hay: str, p: Pattern, start: int, end: int) -> str | None:
     A quote may start or end mid-sentence, but not right beside a negation or a hedge that it
     leaves out: "three people came" is not what "Only three people came" says.
     """
-    before = _WORD_BEFORE.search(hay, max(0, start - 40), start)
+    before = _WORD_BEFORE_REVERSED.match(hay[max(0, start - 40) : start][::-1])
+    word = before.group(2)[::-1].lower() if before else ""
     if before and _dropped(
-        before.group(1), before.group(2), re.match(r"\W*\d", p.literals[0]) is not None, p.lead
+        word, before.group(1), re.match(r"\W*\d", p.literals[0]) is not None, p.lead
     ):
-        return f"the quote leaves out {before.group(1)!r} just before it"
+        return f"the quote leaves out {word!r} just before it"
     after = _WORD_AFTER.match(hay, end, min(len(hay), end + 40))
-    if after and _dropped(after.group(2), after.group(1), False, p.trail):
-        return f"the quote leaves out {after.group(2)!r} just after it"
+    if after and _dropped(after.group(2).lower(), after.group(1), False, p.trail):
+        return f"the quote leaves out {after.group(2).lower()!r} just after it"
     return None
 
 
@@ -498,16 +546,17 @@ class _Found:
     rejected: str | None  # why the best-looking candidate was refused
 
 
-def _chain(hay: str, p: Pattern, i: int, lo: int, hi: int) -> _Found:
+def _chain(hay: Normalized, p: Pattern, i: int, lo: int, hi: int) -> _Found:
+    text = hay.text
     rejected: str | None = None
-    for s in _occurrences(hay, p.literals[i], lo, hi):
+    for s in _occurrences(text, p.literals[i], lo, hi):
         e = s + len(p.literals[i])
         if i > 0:
-            if _occurrences(hay, p.literals[i - 1], lo, s):
+            if next(_occurrences(text, p.literals[i - 1], lo, s), None) is not None:
                 # The previous part occurs again closer to this one: only the tightest chain
                 # counts, and it is tried from that later occurrence.
                 continue
-            why = _check_gap(p.gaps[i - 1], hay[lo:s])
+            why = _check_gap(p.gaps[i - 1], text[lo:s], hay.sentence_text[lo:s])
             if why:
                 rejected = rejected or why
                 continue
@@ -519,19 +568,21 @@ def _chain(hay: str, p: Pattern, i: int, lo: int, hi: int) -> _Found:
             return _Found(((s, e),), None)
         nxt = p.gaps[i]
         reach = ELLIPSIS_MAX_CHARS if nxt.ellipsis else 40 * BRACKET_MAX_WORDS
-        rest = _chain(hay, p, i + 1, e, min(len(hay), e + reach + len(p.literals[i + 1])))
+        rest = _chain(hay, p, i + 1, e, min(len(text), e + reach + len(p.literals[i + 1])))
         if rest.spans is not None:
             return _Found(((s, e), *rest.spans), None)
         rejected = rejected or rest.rejected
     return _Found(None, rejected)
 
 
-def find_exact(p: Pattern, hay: str) -> _Found:
+def find_exact(p: Pattern, hay: Normalized | str) -> _Found:
     """Find the pattern in a normalized text: spans of each literal, or why none was accepted."""
+    if isinstance(hay, str):
+        hay = Normalized(hay)
     if not p.literals:
         return _Found(None, "the quote has no words to look for")
     rejected: str | None = None
-    for s in _occurrences(hay, p.literals[0], 0, len(hay)):
+    for s in _occurrences(hay.text, p.literals[0], 0, len(hay.text)):
         if p.lead:
             why = _check_edge_bracket(p.lead, hay, s, before=True)
             if why:
@@ -539,7 +590,7 @@ def find_exact(p: Pattern, hay: str) -> _Found:
                 continue
         found = _chain(hay, p, 0, s, s + len(p.literals[0]))
         if found.spans is not None:
-            why = _check_edges(hay, p, s, found.spans[-1][1])
+            why = _check_edges(hay.sentence_text, p, s, found.spans[-1][1])
             if why is None:
                 return found
             rejected = rejected or why
@@ -551,12 +602,23 @@ def find_exact(p: Pattern, hay: str) -> _Found:
 # ----------------------------------------------------------------------------- closest passage
 
 # A passage is "close" (altered rather than not_found) when at least this share of the quote's
-# words appear in it, in order. Provisional, until the accuracy benchmark tunes it.
+# words appear in it, in order. Measured (benchmarks/alignment.py): unrelated sentences share at
+# most about half their words with the closest passage of a page, at every page size, while
+# single-word misquotes share all but one; see the README's design notes.
 ALTERED_MIN_WORD_SHARE: Final = 0.6
 
 
-def _word_spans(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+_WORDS: Final = re.compile(r"\S+")
+
+
+def _word_spans(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Offsets of the words of ``text[lo:hi]``, leaving out one cut by either end."""
+    spans = [(m.start(), m.end()) for m in _WORDS.finditer(text, lo, hi)]
+    if spans and lo > 0 and not text[lo - 1].isspace():
+        spans = spans[1:]
+    if spans and hi < len(text) and not text[hi].isspace():
+        spans = spans[:-1]
+    return spans
 
 
 def word_diff(source_words: list[str], quote_words: list[str]) -> tuple[tuple[DiffOp, ...], int]:
@@ -636,7 +698,10 @@ def _closest(quote: str, p: Pattern, text: str, hay: Normalized, why: str | None
     # either edge.
     start = hay.start_in_original(found.dest_start)
     end = hay.end_in_original(found.dest_end)
-    spans = _word_spans(text)
+    # Words are listed only near the alignment (the pad needs at most the quote's length in
+    # words each side), not over the whole text for every quote.
+    margin = 2 * len(quote) + 100
+    spans = _word_spans(text, max(0, start - margin), min(len(text), end + margin))
     inside = [k for k, (a, b) in enumerate(spans) if b > start and a < end]
     if not inside:
         return Match(Verdict.NOT_FOUND, 0.0, reason=why)
@@ -673,7 +738,13 @@ def match_quote(quote: str, text: Text, hay: Normalized | None = None) -> Match:
     quote = _ENTITY.sub(lambda m: html.unescape(m.group()), quote)
     hay = hay or normalize(text.text)
     pattern = parse_quote(quote)
-    found = find_exact(pattern, hay.text)
+    found = find_exact(pattern, hay)
+    if found.spans is None and "[" in quote:
+        # Brackets the source itself has ("risk factor[s]", "bytes[i]", "[Note: ...]") are
+        # its words: the quote read with its brackets as plain text may be there word for word.
+        literal = norm(_display_quote(quote)).strip(_EDGE_JUNK)
+        as_written = find_exact(Pattern((literal,), ()), hay) if literal else found
+        found = as_written if as_written.spans is not None else found
     if found.spans is not None:
         start = hay.start_in_original(found.spans[0][0])
         end = hay.end_in_original(found.spans[-1][1])
