@@ -50,7 +50,8 @@ def test_every_true_seed_quote_is_verified_where_it_still_exists(world: World) -
         "archive",
         "20120320120000",
     )
-    assert sources["ice-secure-communities"]["status"] == "ok"
+    assert sources["ice-secure-communities"]["status"] == "moved"
+    assert sources["ice-secure-communities"]["reason"].startswith("moved permanently to ")
     assert sources["ice-secure-communities"]["final_url"].endswith("/ice/secure-communities")
 
     # Dead now; the capture nearest its as_of (2012-05-08) holds all three, in windows-1252

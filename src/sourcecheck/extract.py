@@ -8,7 +8,9 @@ BeautifulSoup with lxml (``benchmarks/html_parsers.py``), so extraction never do
 from __future__ import annotations
 
 import codecs
+import json
 import re
+from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -59,12 +61,15 @@ def _known(charset: str | None) -> str | None:
     return "cp1252" if name in ("latin-1", "iso8859-1", "ascii") else name
 
 
+_DETECT_MIN_BYTES = 64  # non-ASCII bytes needed before charset detection is trusted
+
+
 def decode(body: bytes, content_type: str) -> str:
     """Body bytes as text: the charset from a BOM, the Content-Type header, a <meta>, else UTF-8.
 
     A body that is not valid in the declared charset is read as UTF-8 if it is valid UTF-8, and
-    otherwise as windows-1252, which every byte string is. A body declared windows-1252 (or
-    latin-1, or ascii) that is valid UTF-8 is read as UTF-8.
+    otherwise in the charset charset-normalizer finds in its bytes (windows-1252 if none). A
+    body declared windows-1252 (or latin-1, or ascii) that is valid UTF-8 is read as UTF-8.
     """
     for bom, name in _BOMS:
         if body.startswith(bom):
@@ -83,6 +88,16 @@ def decode(body: bytes, content_type: str) -> str:
                 return body.decode(charset)
             except UnicodeDecodeError:
                 continue
+    # Undeclared (or mislabelled) and not UTF-8: let charset-normalizer tell, from the bytes,
+    # when there are enough of them to tell by; a few stray bytes are windows-1252, the web's
+    # commonest legacy charset (detection on a handful of bytes is a guess).
+    sample = body[:200_000]
+    if sum(b > 0x7F for b in sample) >= _DETECT_MIN_BYTES:
+        from charset_normalizer import from_bytes  # only here: most pages never need it
+
+        best = from_bytes(sample).best()
+        if best is not None and best.encoding:
+            return body.decode(best.encoding, errors="replace")
     return body.decode("cp1252", errors="replace")
 
 
@@ -104,10 +119,74 @@ def html_text(html: str | bytes) -> str:
     return _lines(root.text(separator="", strip=False))
 
 
+def _is_markup(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return "html" in media or media.endswith(("/xml", "+xml"))
+
+
 def extract_text(body: bytes, content_type: str) -> Text:
-    """The visible text of a page body of the given Content-Type."""
+    """The visible text of a page body of the given Content-Type (HTML, XHTML, XML, text)."""
     text = decode(body, content_type)
-    if "html" in content_type.lower():
+    if _is_markup(content_type):
         return Text(html_text(text))
     # Plain text: a blank line separates paragraphs; single newlines only wrap lines.
     return Text(_lines(re.sub(r"\n\s*\n", _EDGE, text)))
+
+
+def _strings(value: object, key: str) -> list[str]:
+    """Every string under ``key`` anywhere in parsed JSON (JSON-LD nests: lists, ``@graph``)."""
+    if isinstance(value, dict):
+        found = [value[key]] if isinstance(value.get(key), str) else []
+        return found + [s for v in value.values() for s in _strings(v, key)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v, key)]
+    return []
+
+
+def hidden_texts(body: bytes, content_type: str) -> list[Text]:
+    """Text a reader gets that the visible DOM lacks: JSON-LD ``articleBody``, the
+    ``og:description``, and ``<noscript>`` content, each as a Text of its own kind."""
+    if "html" not in content_type.lower():
+        return []
+    tree = LexborHTMLParser(decode(body, content_type))
+    out: list[Text] = []
+    bodies: list[str] = []
+    for node in tree.css('script[type="application/ld+json"]'):
+        try:
+            bodies += _strings(json.loads(node.text(deep=True) or "null"), "articleBody")
+        except ValueError:
+            continue  # broken JSON-LD is common; the visible text still counts
+    if bodies:
+        out.append(Text(_lines(_EDGE.join(html_text(b) for b in bodies)), "json-ld"))
+    og = tree.css_first('meta[property="og:description"]')
+    if og is not None and og.attributes.get("content"):
+        out.append(Text(_lines(str(og.attributes["content"])), "og:description"))
+    shown = [html_text(node.text(deep=True) or "") for node in tree.css("noscript")]
+    if any(shown):
+        out.append(Text(_lines(_EDGE.join(t for t in shown if t)), "noscript"))
+    return out
+
+
+def amp_url(body: bytes, content_type: str, base_url: str) -> str | None:
+    """The page's AMP version (``<link rel="amphtml">``), as an absolute URL, if it has one."""
+    if "html" not in content_type.lower():
+        return None
+    link = LexborHTMLParser(decode(body, content_type)).css_first('link[rel="amphtml"]')
+    href = link.attributes.get("href") if link is not None else None
+    return urljoin(base_url, href) if href else None
+
+
+def main_text(body: bytes, content_type: str) -> str | None:
+    """The article's main text, as trafilatura finds it (None when it finds none).
+
+    Matching keeps using the whole visible text: trafilatura keeps nearly all of an article's
+    body but drops most of what lies outside it, so this only says where a quote sits.
+    """
+    if "html" not in content_type.lower():
+        return None
+    import trafilatura  # only here: it is slow to import and needed only for verified quotes
+
+    found: str | None = trafilatura.extract(
+        decode(body, content_type), include_comments=False, include_tables=True, favor_recall=True
+    )
+    return found

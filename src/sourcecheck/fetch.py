@@ -31,7 +31,7 @@ USER_AGENT = (
 )
 
 # What the first version reads; every other type is reported as unsupported.
-READABLE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+READABLE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 
 _BLOCKED = frozenset({401, 403, 407, 429, 451, 999})  # 999: LinkedIn's answer to bots
 _DEAD = frozenset({404, 410})
@@ -185,6 +185,8 @@ class Fetcher:
         self._client: httpx.AsyncClient | None = None
         self._global: asyncio.Semaphore | None = None
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._probes: dict[tuple[str, int], Page | Unavailable] = {}
+        self._probing: dict[tuple[str, int], asyncio.Lock] = {}
 
     async def __aenter__(self) -> Self:
         s = self.settings
@@ -201,6 +203,7 @@ class Fetcher:
         # Semaphores belong to the event loop that first waits on one: a new 'async with',
         # maybe in another loop, gets new ones.
         self._hosts = {}
+        self._probes, self._probing = {}, {}
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -301,7 +304,18 @@ class Fetcher:
                 headers=tuple(r.headers.multi_items()),
                 body=bytes(body),
                 redirects=tuple(str(h.url) for h in r.history),
+                redirect_statuses=tuple(h.status_code for h in r.history),
             )
+
+    async def probe(self, url: str) -> Page | Unavailable:
+        """Fetch ``url``, a path made up to see how the host answers a missing page, once per
+        host a run: later probes of the same host get the first answer, so the test costs one
+        request a host however many of its pages are in doubt."""
+        host = _origin(url)
+        async with self._probing.setdefault(host, asyncio.Lock()):
+            if host not in self._probes:
+                self._probes[host] = await self.fetch(url)
+        return self._probes[host]
 
     async def fetch(self, url: str) -> Page | Unavailable:
         """GET a page: a readable 2xx answer is a Page, anything else Unavailable with a reason."""
@@ -320,4 +334,6 @@ def to_page(r: Response) -> Page | Unavailable:
     if _media_type(content_type) not in READABLE_TYPES:
         reason = f"unsupported content type {_media_type(content_type)}"
         return Unavailable(r.url, SourceStatus.ERROR, reason, r.http_status, r.final_url)
-    return Page(r.url, r.final_url, r.http_status, content_type, r.body, r.redirects)
+    return Page(
+        r.url, r.final_url, r.http_status, content_type, r.body, r.redirects, r.redirect_statuses
+    )

@@ -13,6 +13,7 @@ and never an exception, so that a report can always say *why*.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from pathlib import Path
@@ -32,8 +33,10 @@ class SourceStatus(StrEnum):
     """What happened when the live URL of a source was fetched."""
 
     OK = "ok"  # a 2xx answer of a readable type
+    MOVED = "moved"  # read, after a permanent redirect to another page: cite the new URL
+    SOFT_404 = "soft_404"  # a 2xx answer that says "not found" (or sends us to the home page)
     DEAD = "dead"  # 404/410, DNS failure, connection refused
-    BLOCKED = "blocked"  # 401/403/429/451/999: the site refused us
+    BLOCKED = "blocked"  # 401/403/429/451/999, a bot challenge or a paywall: the site refused us
     ERROR = "error"  # 5xx, timeout, TLS, too large, unsupported type, refused address
     NO_URL = "no_url"  # sources.yaml gives no URL
 
@@ -103,6 +106,7 @@ class Page:
     content_type: str
     body: bytes
     redirects: tuple[str, ...] = ()  # every URL passed through before final_url
+    redirect_statuses: tuple[int, ...] = ()  # the status each of those URLs answered (301, ...)
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ class Response:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     redirects: tuple[str, ...] = ()
+    redirect_statuses: tuple[int, ...] = ()  # the status each of ``redirects`` answered
 
     def header(self, name: str) -> str | None:
         """The first header called ``name`` (case-insensitive), or None."""
@@ -180,12 +185,23 @@ class ArchiveMiss:
 
 @dataclass(frozen=True)
 class Text:
-    """The visible text of a page: blocks joined by newlines, whitespace collapsed.
+    """Text of a page: blocks joined by newlines, whitespace collapsed.
 
-    Offsets in a ``Match`` point into ``text``.
+    Offsets in a ``Match`` point into ``text``. ``kind`` says which text of the page it is: the
+    visible text, or text a reader gets that the visible DOM lacks (``json-ld``,
+    ``og:description``, ``noscript``, ``amp``). For a PDF, ``pages`` holds the offset where each
+    page's text starts.
     """
 
     text: str
+    kind: str = "visible"
+    pages: tuple[int, ...] = ()
+
+    def page_of(self, offset: int) -> int | None:
+        """The 1-based page that holds ``offset``, for a PDF; else None."""
+        if not self.pages:
+            return None
+        return bisect_right(self.pages, offset) or 1
 
 
 @dataclass(frozen=True)
@@ -208,6 +224,9 @@ class Match:
     end: int | None = None
     diff: tuple[DiffOp, ...] = ()
     reason: str | None = None  # why a close passage was not verified
+    found_in: str = "visible"  # the Text.kind the passage is in
+    page: int | None = None  # the PDF page of the passage
+    in_main: bool | None = None  # whether the passage is in the article's main text, if known
 
 
 # ----------------------------------------------------------------------------- results
@@ -243,7 +262,7 @@ class SourceResult:
     @property
     def changed(self) -> tuple[QuoteResult, ...]:
         """Quotes the archive holds that the live page, though readable, no longer does."""
-        if self.status is not SourceStatus.OK:
+        if self.status not in (SourceStatus.OK, SourceStatus.MOVED):
             return ()
         return tuple(
             q
@@ -254,7 +273,7 @@ class SourceResult:
     @property
     def readable(self) -> bool:
         """Whether some copy of the source (live or archived) could be read."""
-        return self.status is SourceStatus.OK or self.snapshot is not None
+        return self.status in (SourceStatus.OK, SourceStatus.MOVED) or self.snapshot is not None
 
 
 @dataclass(frozen=True)

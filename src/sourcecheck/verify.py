@@ -27,9 +27,9 @@ from .archive import (
     order_captures,
 )
 from .cache import Cache
-from .extract import extract_text
+from .extract import extract_text, hidden_texts, main_text
 from .fetch import Fetcher, FetchSettings
-from .match import match_quote, normalize
+from .match import Normalized, match_quote, norm, normalize
 from .models import (
     ArchiveMiss,
     Page,
@@ -40,11 +40,13 @@ from .models import (
     SourceResult,
     Sources,
     SourceStatus,
+    Text,
     Unavailable,
     Verdict,
     Where,
 )
 from .sources import load_sources
+from .states import page_state, probe_url, wants_probe
 
 _RANK = {Verdict.UNAVAILABLE: 0, Verdict.NOT_FOUND: 1, Verdict.ALTERED: 2, Verdict.VERIFIED: 3}
 
@@ -104,12 +106,36 @@ def _better(new: QuoteResult, old: QuoteResult) -> bool:
 def _match_all(
     source: Source, page: Page, where: Where, snapshot: Snapshot | None, todo: list[int]
 ) -> dict[int, QuoteResult]:
+    """Match the quotes ``todo`` in a page: its visible text first, then the text a reader gets
+    that the visible DOM lacks (JSON-LD, og:description, noscript); say for each verified
+    passage whether it lies in the article's main text, and on which page of a PDF."""
     text = extract_text(page.body, page.content_type)
     hay = normalize(text.text)
+    hidden: list[tuple[Text, Normalized]] | None = None
+    main: Normalized | None = None
+    main_read = False
     out: dict[int, QuoteResult] = {}
     for i in todo:
         quote = source.quotes[i]
         m = match_quote(quote.text, text, hay)
+        if m.verdict is not Verdict.VERIFIED:
+            if hidden is None:
+                hidden = [
+                    (t, normalize(t.text)) for t in hidden_texts(page.body, page.content_type)
+                ]
+            for other, other_hay in hidden:
+                found = match_quote(quote.text, other, other_hay)
+                if found.verdict is Verdict.VERIFIED:
+                    m = replace(found, found_in=other.kind)
+                    break
+        if m.verdict is Verdict.VERIFIED and m.found_in == "visible" and m.passage:
+            if not main_read:
+                found_main = main_text(page.body, page.content_type)
+                main, main_read = (normalize(found_main) if found_main else None), True
+            if main is not None:
+                m = replace(m, in_main=norm(m.passage).strip() in main.text)
+        if text.pages and m.start is not None:
+            m = replace(m, page=text.page_of(m.start))
         out[i] = QuoteResult(source.id, quote, m.verdict, where, snapshot, m)
     return out
 
@@ -127,6 +153,15 @@ async def check_source(
     live_verdicts: dict[int, Verdict] = {}
     archive_verdicts: dict[int, Verdict] = {}
     live: Page | Unavailable | None = await fetcher.fetch(source.url) if source.url else None
+    # A 2xx answer may still not be the page cited: a bot wall or paywall stub, or a "not found"
+    # page, is read as no page (the archive is asked); a page that moved is read, and says so.
+    live_state: tuple[SourceStatus, str | None] = (SourceStatus.OK, None)
+    if isinstance(live, Page):
+        probe = await fetcher.probe(probe_url(live.url)) if wants_probe(live) else None
+        live_state = page_state(live, probe)
+        state, why = live_state
+        if state in (SourceStatus.SOFT_404, SourceStatus.BLOCKED):
+            live = Unavailable(live.url, state, why or state, live.http_status, live.final_url)
 
     def merge(found: dict[int, QuoteResult]) -> None:
         for i, result in found.items():
@@ -174,7 +209,7 @@ async def check_source(
     if live is None:
         status, reason, http_status, final_url = SourceStatus.NO_URL, None, None, None
     elif isinstance(live, Page):
-        status, reason, http_status = SourceStatus.OK, None, live.http_status
+        (status, reason), http_status = live_state, live.http_status
         final_url = live.final_url
     else:
         status, reason, http_status = live.status, live.reason, live.http_status

@@ -85,6 +85,23 @@ def where_label(q: QuoteResult) -> str:
     return q.where.value if q.where else "-"
 
 
+def place(q: QuoteResult) -> str:
+    """Where on the page a passage is, when that is worth saying: "page 2", "in the JSON-LD
+    articleBody", "outside the article's main text"."""
+    m = q.match
+    if m is None or m.passage is None:
+        return ""
+    notes = []
+    if m.page is not None:
+        notes.append(f"page {m.page}")
+    if m.found_in != "visible":
+        what = {"json-ld": "the JSON-LD articleBody", "og:description": "the og:description"}
+        notes.append(f"in {what.get(m.found_in, 'the ' + m.found_in + ' text')}, not shown")
+    if m.in_main is False:
+        notes.append("outside the article's main text: check it")
+    return "; ".join(notes)
+
+
 def agreement(q: QuoteResult) -> str:
     """What the other copy said, when both were read: "" or e.g. "the live page: not found"."""
     if q.where is Where.LIVE and q.archive_verdict is not None:

@@ -30,6 +30,9 @@ def _match(m: Match | None) -> dict[str, Any] | None:
         "start": m.start,
         "end": m.end,
         "reason": m.reason,
+        "found_in": m.found_in,
+        "page": m.page,
+        "in_main": m.in_main,
         "diff": [{"op": d.op, "source": d.source, "quote": d.quote} for d in m.diff],
     }
 

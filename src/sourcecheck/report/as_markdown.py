@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..models import QuoteResult, Report, SourceResult, Verdict
-from . import agreement, clean, one_line, snapshot_date, source_state, summary, where_label
+from . import agreement, clean, one_line, place, snapshot_date, source_state, summary, where_label
 from . import md_text as md
 
 _ICONS = {
@@ -75,7 +75,7 @@ def _section(r: SourceResult) -> list[str]:
         if q.snapshot is not None and q.where is not None and q.where.value == "archive":
             where = _link(where, q.snapshot.url)
         speaker = f" ({md(q.quote.speaker)})" if q.quote.speaker else ""
-        other = f"; {agreement(q)}" if agreement(q) else ""
+        other = "".join(f"; {note}" for note in (place(q), agreement(q)) if note)
         lines.append(
             f"{n}. {_ICONS[q.verdict]} **{q.verdict.value}**, {where}{other}{speaker}: "
             f"“{md(q.quote.text)}”"

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..models import Report, Verdict
-from . import clean, one_line, source_state, summary, where_label
+from . import clean, one_line, place, source_state, summary, where_label
 
 STYLES = {
     Verdict.VERIFIED: "bold green",
@@ -43,7 +43,7 @@ def render_table(report: Report, *, color: bool = False, width: int = 100) -> st
     for q in report.quotes:
         table.add_row(
             Text(clean(q.source_id)),
-            Text(one_line(q.quote.text, 70)),
+            Text(one_line(q.quote.text, 70)) + Text(f"\n({place(q)})" if place(q) else "", "dim"),
             Text(q.verdict.value, style=STYLES[q.verdict]),
             Text(where_label(q)),
         )
