@@ -683,7 +683,7 @@ def test_a_redirect_to_the_home_page_is_soft_404(server: RouteServer, archive: A
         pytest.param(
             "challenge-403",
             Route(CLOUDFLARE, status=403, headers=(("cf-mitigated", "challenge"),)),
-            "HTTP 403",
+            "a bot challenge (Cloudflare)",
             id="403",
         ),
         pytest.param("too-many", Route(b"slow down", status=429), "HTTP 429", id="429"),
@@ -760,3 +760,20 @@ def test_an_ordinary_article_costs_no_probe(server: RouteServer, archive: Archiv
     [result] = run(archive, Source("plain", url, None, (Quote(QUOTE),))).results
     assert (result.status, result.reason) == (SourceStatus.OK, None)
     assert requested(server, r"/states/e2e/plain/(?!article).*") == []
+
+
+@pytest.mark.parametrize("status", [403, 503])
+def test_a_challenge_served_with_an_error_status_is_blocked(status: int) -> None:
+    from sourcecheck.fetch import to_page
+    from sourcecheck.models import Response
+
+    challenge = Response(
+        "https://news.example/a", "https://news.example/a", status,
+        (("Content-Type", "text/html"),), CLOUDFLARE,
+    )  # fmt: skip
+    plain = Response("https://news.example/a", "https://news.example/a", status, (), b"<h1>No</h1>")
+    got = to_page(challenge)
+    assert isinstance(got, Unavailable)
+    assert (got.status, got.reason) == (SourceStatus.BLOCKED, "a bot challenge (Cloudflare)")
+    other = to_page(plain)
+    assert isinstance(other, Unavailable) and other.reason == f"HTTP {status}"

@@ -329,6 +329,15 @@ def to_page(r: Response) -> Page | Unavailable:
     """A Response as a Page when it is a readable 2xx answer, else Unavailable with a reason."""
     status = classify_status(r.http_status)
     if status is not SourceStatus.OK:
+        if r.http_status in (403, 429, 503):
+            # Bot challenges come as 403 or 503 too: say so, it is a wall, not an outage.
+            from .states import is_bot_challenge
+
+            challenge = is_bot_challenge(r)
+            if challenge:
+                return Unavailable(
+                    r.url, SourceStatus.BLOCKED, challenge, r.http_status, r.final_url
+                )
         return Unavailable(r.url, status, f"HTTP {r.http_status}", r.http_status, r.final_url)
     content_type = r.header("content-type") or _sniff(r.body)
     if _media_type(content_type) not in READABLE_TYPES:
