@@ -11,7 +11,7 @@ import brotli  # type: ignore[import-untyped]
 
 from sourcecheck.extract import amp_url, decode, hidden_texts, main_text
 from sourcecheck.fetch import FetchSettings
-from sourcecheck.models import Quote, Report, Source, Sources, Verdict
+from sourcecheck.models import Quote, Report, Source, Sources, Verdict, Where
 from sourcecheck.verify import Options, verify
 from tests.http_server import RouteServer
 
@@ -157,3 +157,21 @@ def test_reports_say_where_on_the_page(server: RouteServer) -> None:
     assert "live; outside the article's main text: check it" in md
     table = " ".join(render(report, Format.TABLE, width=120).split())
     assert "(outside the article's main text: check it)" in table
+
+
+def test_a_quote_drawn_by_script_is_found_in_the_amp_version(server: RouteServer) -> None:
+    server.add(
+        "/amp/council",
+        "<html><body><p>“We will not raise taxes,” the mayor said.</p></body></html>",
+    )
+    report = run(
+        server,
+        "/page-text/amp",
+        ARTICLE.encode(),
+        ["We will not raise taxes", "We will raise taxes"],
+    )
+    first, second = report.quotes
+    assert (first.verdict, first.where, first.match and first.match.found_in) == (
+        Verdict.VERIFIED, Where.LIVE, "amp",
+    )  # fmt: skip
+    assert second.verdict is not Verdict.VERIFIED

@@ -27,7 +27,7 @@ from .archive import (
     order_captures,
 )
 from .cache import Cache
-from .extract import extract_text, hidden_texts, main_text
+from .extract import amp_url, extract_text, hidden_texts, main_text
 from .fetch import Fetcher, FetchSettings
 from .match import Normalized, match_quote, norm, normalize
 from .models import (
@@ -140,6 +140,12 @@ def _match_all(
     return out
 
 
+def _found_in(result: QuoteResult, kind: str) -> QuoteResult:
+    if result.match is None or result.match.found_in != "visible":
+        return result
+    return replace(result, match=replace(result.match, found_in=kind, in_main=None))
+
+
 async def check_source(
     source: Source,
     fetcher: Fetcher,
@@ -173,8 +179,16 @@ async def check_source(
 
     if isinstance(live, Page):
         found = _match_all(source, live, Where.LIVE, None, list(range(len(results))))
-        live_verdicts = {i: r.verdict for i, r in found.items()}
         merge(found)
+        amp = amp_url(live.body, live.content_type, live.final_url) if pending() else None
+        if amp is not None:
+            # The page's AMP version is the same article for readers whose browsers run no
+            # script; a quote the main page draws with JavaScript is often there.
+            amp_page = await fetcher.fetch(amp)
+            if isinstance(amp_page, Page):
+                in_amp = _match_all(source, amp_page, Where.LIVE, None, pending())
+                merge({i: _found_in(r, "amp") for i, r in in_amp.items()})
+        live_verdicts = {i: r.verdict for i, r in enumerate(results)}
 
     snapshot: Snapshot | None = None
     archive_reason: str | None = None

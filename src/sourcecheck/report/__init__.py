@@ -95,8 +95,13 @@ def place(q: QuoteResult) -> str:
     if m.page is not None:
         notes.append(f"page {m.page}")
     if m.found_in != "visible":
-        what = {"json-ld": "the JSON-LD articleBody", "og:description": "the og:description"}
-        notes.append(f"in {what.get(m.found_in, 'the ' + m.found_in + ' text')}, not shown")
+        what = {
+            "json-ld": "in the JSON-LD articleBody, not shown",
+            "og:description": "in the og:description, not shown",
+            "noscript": "in the <noscript> text, not shown",
+            "amp": "in the page's AMP version",
+        }
+        notes.append(what.get(m.found_in, f"in the {m.found_in} text"))
     if m.in_main is False:
         notes.append("outside the article's main text: check it")
     return "; ".join(notes)
