@@ -176,6 +176,7 @@ def _options(
     use_archive: bool = True,
     max_captures: int = 3,
     always_archive: bool = False,
+    render: bool = False,
 ) -> Options:
     from .archive import ArchiveSettings
     from .fetch import FetchSettings
@@ -196,6 +197,7 @@ def _options(
         use_archive=use_archive,
         max_captures=max_captures,
         always_archive=always_archive,
+        render=render,
         cache_dir=None if no_cache else cache_dir,
         archive=ArchiveSettings(lookups_per_minute=archive_rate or None),
     )
@@ -237,6 +239,14 @@ def verify(
     archive_rate: ArchiveRateOpt = 24.0,
     cache_dir: CacheDirOpt = Path(".sourcecheck-cache"),
     no_cache: NoCacheOpt = False,
+    draw: Annotated[
+        bool,
+        typer.Option(
+            "--render",
+            help="Draw a live page in a headless Chromium when a quote is not in its HTML "
+            "(needs the render extra and a Chromium).",
+        ),
+    ] = False,
     allow_private: AllowPrivateOpt = False,
     timeout: TimeoutOpt = 60.0,
     max_concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 32,
@@ -266,6 +276,7 @@ def verify(
         use_archive=not no_archive,
         max_captures=max_captures,
         always_archive=always_archive,
+        render=draw,
     )
     try:
         report = _run(sources, options)

@@ -61,6 +61,7 @@ class Options:
     use_archive: bool = True
     max_captures: int = 3  # other captures tried when a quote is not in the closest one
     always_archive: bool = False  # read a capture even when every quote is verified live
+    render: bool = False  # draw the live page in a headless Chromium for quotes not found
     cache_dir: Path | None = None
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
 
@@ -188,6 +189,17 @@ async def check_source(
             if isinstance(amp_page, Page):
                 in_amp = _match_all(source, amp_page, Where.LIVE, None, pending())
                 merge({i: _found_in(r, "amp") for i, r in in_amp.items()})
+        if options.render and pending():
+            from .render import render
+
+            drawn = await render(
+                live.final_url,
+                timeout=options.fetch.total_timeout,
+                allow_private=options.fetch.allow_private,
+            )
+            if isinstance(drawn, Page):
+                in_drawn = _match_all(source, drawn, Where.LIVE, None, pending())
+                merge({i: _found_in(r, "rendered") for i, r in in_drawn.items()})
         live_verdicts = {i: r.verdict for i, r in enumerate(results)}
 
     snapshot: Snapshot | None = None

@@ -100,6 +100,7 @@ def place(q: QuoteResult) -> str:
             "og:description": "in the og:description, not shown",
             "noscript": "in the <noscript> text, not shown",
             "amp": "in the page's AMP version",
+            "rendered": "in the page as a browser draws it (scripts run)",
         }
         notes.append(what.get(m.found_in, f"in the {m.found_in} text"))
     if m.in_main is False:
