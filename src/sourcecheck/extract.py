@@ -133,6 +133,15 @@ def extract_text(body: bytes, content_type: str) -> Text:
     return Text(_lines(re.sub(r"\n\s*\n", _EDGE, text)))
 
 
+def page_text(body: bytes, content_type: str) -> Text | str:
+    """The text of a page of any readable type, or why a PDF could not be read."""
+    if content_type.split(";", 1)[0].strip().lower() in ("application/pdf", "application/x-pdf"):
+        from .pdf import pdf_text  # only here: PDFium loads only for PDFs
+
+        return pdf_text(body)
+    return extract_text(body, content_type)
+
+
 def _strings(value: object, key: str) -> list[str]:
     """Every string under ``key`` anywhere in parsed JSON (JSON-LD nests: lists, ``@graph``)."""
     if isinstance(value, dict):

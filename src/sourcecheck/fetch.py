@@ -31,7 +31,15 @@ USER_AGENT = (
 )
 
 # What the first version reads; every other type is reported as unsupported.
-READABLE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
+READABLE_TYPES = (
+    "text/html",
+    "application/xhtml+xml",
+    "text/plain",
+    "application/xml",
+    "text/xml",
+    "application/pdf",
+    "application/x-pdf",
+)
 
 _BLOCKED = frozenset({401, 403, 407, 429, 451, 999})  # 999: LinkedIn's answer to bots
 _DEAD = frozenset({404, 410})
@@ -160,6 +168,8 @@ def _media_type(content_type: str) -> str:
 
 
 def _sniff(body: bytes) -> str:
+    if b"%PDF-" in body[:1024]:
+        return "application/pdf"
     head = body[:512].lstrip().lower()
     looks_html = head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<"))
     return "text/html" if looks_html else "text/plain"
@@ -340,6 +350,10 @@ def to_page(r: Response) -> Page | Unavailable:
                 )
         return Unavailable(r.url, status, f"HTTP {r.http_status}", r.http_status, r.final_url)
     content_type = r.header("content-type") or _sniff(r.body)
+    if _media_type(content_type) in ("application/octet-stream", "binary/octet-stream") and (
+        b"%PDF-" in r.body[:1024]
+    ):
+        content_type = "application/pdf"  # many servers send PDFs as bytes of no named type
     if _media_type(content_type) not in READABLE_TYPES:
         reason = f"unsupported content type {_media_type(content_type)}"
         return Unavailable(r.url, SourceStatus.ERROR, reason, r.http_status, r.final_url)

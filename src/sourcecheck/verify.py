@@ -27,7 +27,7 @@ from .archive import (
     order_captures,
 )
 from .cache import Cache
-from .extract import amp_url, extract_text, hidden_texts, main_text
+from .extract import amp_url, hidden_texts, main_text, page_text
 from .fetch import Fetcher, FetchSettings
 from .match import Normalized, match_quote, norm, normalize
 from .models import (
@@ -106,11 +106,14 @@ def _better(new: QuoteResult, old: QuoteResult) -> bool:
 
 def _match_all(
     source: Source, page: Page, where: Where, snapshot: Snapshot | None, todo: list[int]
-) -> dict[int, QuoteResult]:
+) -> dict[int, QuoteResult] | str:
     """Match the quotes ``todo`` in a page: its visible text first, then the text a reader gets
     that the visible DOM lacks (JSON-LD, og:description, noscript); say for each verified
-    passage whether it lies in the article's main text, and on which page of a PDF."""
-    text = extract_text(page.body, page.content_type)
+    passage whether it lies in the article's main text, and on which page of a PDF. A page
+    that cannot be read (a PDF without a text layer, encrypted, damaged) gives why."""
+    text = page_text(page.body, page.content_type)
+    if isinstance(text, str):
+        return text
     hay = normalize(text.text)
     hidden: list[tuple[Text, Normalized]] | None = None
     main: Normalized | None = None
@@ -178,9 +181,17 @@ async def check_source(
     def pending() -> list[int]:
         return [i for i, r in enumerate(results) if r.verdict is not Verdict.VERIFIED]
 
-    if isinstance(live, Page):
-        found = _match_all(source, live, Where.LIVE, None, list(range(len(results))))
-        merge(found)
+    found_live = (
+        _match_all(source, live, Where.LIVE, None, list(range(len(results))))
+        if (isinstance(live, Page))
+        else None
+    )
+    if isinstance(live, Page) and isinstance(found_live, str):  # e.g. a PDF with no text
+        live = Unavailable(
+            live.url, SourceStatus.ERROR, found_live, live.http_status, live.final_url
+        )
+    if isinstance(live, Page) and isinstance(found_live, dict):
+        merge(found_live)
         amp = amp_url(live.body, live.content_type, live.final_url) if pending() else None
         if amp is not None:
             # The page's AMP version is the same article for readers whose browsers run no
@@ -188,7 +199,8 @@ async def check_source(
             amp_page = await fetcher.fetch(amp)
             if isinstance(amp_page, Page):
                 in_amp = _match_all(source, amp_page, Where.LIVE, None, pending())
-                merge({i: _found_in(r, "amp") for i, r in in_amp.items()})
+                if isinstance(in_amp, dict):
+                    merge({i: _found_in(r, "amp") for i, r in in_amp.items()})
         if options.render and pending():
             from .render import render
 
@@ -199,7 +211,8 @@ async def check_source(
             )
             if isinstance(drawn, Page):
                 in_drawn = _match_all(source, drawn, Where.LIVE, None, pending())
-                merge({i: _found_in(r, "rendered") for i, r in in_drawn.items()})
+                if isinstance(in_drawn, dict):
+                    merge({i: _found_in(r, "rendered") for i, r in in_drawn.items()})
         live_verdicts = {i: r.verdict for i, r in enumerate(results)}
 
     snapshot: Snapshot | None = None
@@ -217,8 +230,11 @@ async def check_source(
                 archive_reason = archive_reason or f"capture unreadable: {page.reason}"
                 continue
             todo = pending() if snapshot is not None else list(range(len(results)))
-            snapshot = snapshot or candidate
             found = _match_all(source, page, Where.ARCHIVE, candidate, todo)
+            if isinstance(found, str):
+                archive_reason = archive_reason or f"capture unreadable: {found}"
+                continue
+            snapshot = snapshot or candidate
             for i, r in found.items():
                 if _RANK[r.verdict] > _RANK[archive_verdicts.get(i, Verdict.UNAVAILABLE)]:
                     archive_verdicts[i] = r.verdict
