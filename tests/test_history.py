@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -150,3 +151,35 @@ def test_history_of_a_source_without_a_url(world: World) -> None:
     )
     assert result.exit_code == 1
     assert "No captures: no URL to look up" in result.stdout
+
+
+def test_history_reads_no_bot_wall_as_the_live_page(world: World, tmp_path: Path) -> None:
+    wall = world.server.add(
+        "/history/wall",
+        "<html><head><title>Just a moment...</title></head><body>"
+        "<p>Checking your browser before accessing the site.</p>"
+        '<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1"></script></body></html>',
+    )
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        f"sources:\n  - id: walled\n    url: {wall}\n    quotes: [a big victory]\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app,
+        [
+            "history",
+            "walled",
+            str(path),
+            "--format",
+            "json",
+            "--allow-private",
+            "--wayback-url",
+            world.wayback_url,
+        ],
+    )
+    doc = json.loads(result.stdout)
+    [live] = doc["steps"]
+    assert live["verdicts"] is None
+    assert live["reason"].startswith("blocked: a bot challenge")
+    assert result.exit_code == 1

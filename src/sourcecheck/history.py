@@ -9,14 +9,34 @@ changing while it stays altered.
 from __future__ import annotations
 
 from .archive import Archive, spread
-from .extract import extract_text
+from .extract import page_text
 from .fetch import Fetcher
 from .match import match_quote, normalize
-from .models import ArchiveMiss, Change, History, Match, Page, Snapshot, Source, Step, Verdict
+from .models import (
+    ArchiveMiss,
+    Change,
+    History,
+    Match,
+    Page,
+    Snapshot,
+    Source,
+    SourceStatus,
+    Step,
+    Text,
+    Verdict,
+)
+from .states import page_state, probe_url, wants_probe
 
 
-def _match_all(source: Source, page: Page) -> tuple[Match, ...]:
-    text = extract_text(page.body, page.content_type)
+def _step(snapshot: Snapshot | None, source: Source, page: Page) -> Step:
+    """A copy's Step: every quote matched in it, or why it could not be read."""
+    text = page_text(page.body, page.content_type)
+    if isinstance(text, str):
+        return Step(snapshot, reason=text)
+    return Step(snapshot, _match_text(source, text))
+
+
+def _match_text(source: Source, text: Text) -> tuple[Match, ...]:
     hay = normalize(text.text)
     return tuple(match_quote(q.text, text, hay) for q in source.quotes)
 
@@ -68,13 +88,19 @@ async def history(
     for snapshot in snapshots:
         page = await readers[snapshot.raw_url].read(snapshot)
         if isinstance(page, Page):
-            steps.append(Step(snapshot, _match_all(source, page)))
+            steps.append(_step(snapshot, source, page))
         else:
             steps.append(Step(snapshot, reason=page.reason))
     if source.url:
         live = await fetcher.fetch(source.url)
         if isinstance(live, Page):
-            steps.append(Step(None, _match_all(source, live)))
+            # As in verify: a bot wall or a "not found" page answered 200 is no copy of the source.
+            probe = await fetcher.probe(probe_url(live.url)) if wants_probe(live) else None
+            state, why = page_state(live, probe)
+            if state in (SourceStatus.SOFT_404, SourceStatus.BLOCKED):
+                steps.append(Step(None, reason=f"{state.value}: {why}"))
+            else:
+                steps.append(_step(None, source, live))
         else:
             steps.append(Step(None, reason=live.reason))
     reason = None if snapshots else ("; ".join(reasons) or "no URL to look up")
