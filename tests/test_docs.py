@@ -80,3 +80,27 @@ def test_the_example_sources_yaml_loads() -> None:
         "nmcir",
     ]
     assert os.fspath(sources.path).endswith("sources.yaml")
+
+
+def test_the_readme_sources_yaml_example_loads(tmp_path: Path) -> None:
+    from sourcecheck.sources import load_sources
+
+    block = README.split("## sources.yaml", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "sources.yaml"
+    path.write_text(block, encoding="utf-8")
+    [source] = load_sources(path).sources
+    assert source.id == "boston-globe"
+    assert [q.speaker for q in source.quotes] == [None, "Thomas Hodgson"]
+
+
+def test_the_readme_config_error_example_is_what_the_tool_says(tmp_path: Path) -> None:
+    from sourcecheck.errors import ConfigError
+    from sourcecheck.sources import load_sources
+
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n  - id: a\n  - id: b\n    quots: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_sources(path)
+    [line] = info.value.lines()
+    said = line.replace(str(path), "sources.yaml").split(": ", 1)[1]
+    assert said in README  # "sources[1].quots: unknown key 'quots' (did you mean 'quotes'?)"
