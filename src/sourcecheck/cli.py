@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 import typer
@@ -21,6 +22,8 @@ from .report import Format
 if TYPE_CHECKING:
     from .models import History, Report, SourceResult, Sources
     from .verify import Options
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="sourcecheck",
@@ -66,6 +69,17 @@ def _http_urls(values: list[str] | None) -> list[str]:
     return [_http_url(v) for v in values or []]
 
 
+def _finish(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command's work; Ctrl-C ends it with one line and exit code 130, no traceback."""
+    import asyncio
+
+    try:
+        return asyncio.run(work)
+    except KeyboardInterrupt:
+        typer.echo("sourcecheck: interrupted", err=True)
+        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+
+
 def _tell_wait(what: str, seconds: float) -> None:
     """Say on stderr that the run waits, when the wait is long enough to notice."""
     if seconds >= 5:
@@ -78,12 +92,11 @@ def _run(sources: Sources, options: Options) -> Report:
     A wait for an archive's rate limit shows in the progress bar, or, without one, as a line on
     stderr when it is long enough to notice.
     """
-    import asyncio
 
     from .verify import verify as run_verify
 
     if not sys.stderr.isatty():
-        return asyncio.run(run_verify(sources, options, on_wait=_tell_wait))
+        return _finish(run_verify(sources, options, on_wait=_tell_wait))
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -103,7 +116,7 @@ def _run(sources: Sources, options: Options) -> Report:
         def wait(what: str, seconds: float) -> None:
             progress.update(task, description=f"{what}: waiting {seconds:.0f} s")
 
-        return asyncio.run(run_verify(sources, options, on_result=advance, on_wait=wait))
+        return _finish(run_verify(sources, options, on_result=advance, on_wait=wait))
 
 
 # Options shared by the commands that fetch.
@@ -278,11 +291,7 @@ def verify(
         always_archive=always_archive,
         render=draw,
     )
-    try:
-        report = _run(sources, options)
-    except KeyboardInterrupt:
-        typer.echo("sourcecheck: interrupted", err=True)
-        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+    report = _run(sources, options)
 
     if report_file is not None:
         try:
@@ -318,7 +327,6 @@ def history(
     Exit code 0 when a capture or the live page could be read, 1 when none could, 2 when the
     run cannot be made (an unknown ID among them).
     """
-    import asyncio
     import difflib
 
     from .fetch import Fetcher
@@ -350,11 +358,7 @@ def history(
             archives = make_archives(fetcher, wayback, mementos, options, _tell_wait)
             return await run_history(source, fetcher, archives.archives, max_captures)
 
-    try:
-        found = asyncio.run(go())
-    except KeyboardInterrupt:
-        typer.echo("sourcecheck: interrupted", err=True)
-        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+    found = _finish(go())
     color, width = _terminal()
     sys.stdout.write(render_history(found, fmt, color=color and fmt is Format.TABLE, width=width))
     readable = any(step.matches or step.reason is None for step in found.steps)
@@ -399,7 +403,6 @@ def archive_now(
     Sources are saved one at a time. Exit code 0 when every source was saved, 1 when any was
     not, 2 when the run cannot be made.
     """
-    import asyncio
 
     from .archive import SavePageNow
     from .fetch import Fetcher, FetchSettings
@@ -434,11 +437,7 @@ def archive_now(
                     break  # the account's daily allowance is spent: the rest would fail too
         return done
 
-    try:
-        done = asyncio.run(go())
-    except KeyboardInterrupt:
-        typer.echo("sourcecheck: interrupted", err=True)
-        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+    done = _finish(go())
     saved = {sid: got.url for sid, got in done.items() if isinstance(got, Snapshot)}
     problems = write_archive_urls(sources_file, saved) if write and saved else []
     for source in wanted:
