@@ -62,11 +62,14 @@ class Where(StrEnum):
 
 @dataclass(frozen=True)
 class Quote:
-    """A quote attributed to a source, as given in sources.yaml."""
+    """A quote attributed to a source: given in sources.yaml, or found in the article."""
 
     text: str
     speaker: str | None = None
-    line: int | None = None  # 1-based line in sources.yaml
+    line: int | None = None  # 1-based line in sources.yaml, if given there
+    article_line: int | None = None  # 1-based line and column in the article, if found there
+    article_column: int | None = None
+    cue: str | None = None  # what tied a quote found in the article to its source
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class Source:
     publisher: str | None = None
     archive_url: str | None = None
     line: int | None = None
+    aliases: tuple[str, ...] = ()  # other names the article uses for the source
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,72 @@ class Sources:
     sources: tuple[Source, ...]
     as_of: dt.date | None = None
     archives: tuple[str, ...] = ()  # Memento archives to ask, besides the Wayback Machine
+    article: str | None = None  # the article's path (resolved) or URL, if given
+    article_line: int | None = None  # the line of the ``article`` key
+
+
+# ----------------------------------------------------------------------------- articles
+
+
+class QuoteKind(StrEnum):
+    """What a quoted stretch of an article is."""
+
+    QUOTE = "quote"  # in quote marks (or an HTML <q>)
+    BLOCK = "block"  # a block quote, or a paragraph set apart after "said:" / "claims that"
+    NAME = "name"  # one to three words: a name, a scare quote or a short title; not checked
+    TITLE = "title"  # a title introduced by "titled", "headlined", ...; not checked
+
+
+@dataclass(frozen=True)
+class ArticleQuote:
+    """A quoted passage of an article, where it is, and whom and what it is attributed to."""
+
+    text: str
+    kind: QuoteKind
+    line: int  # 1-based line and column of the quote's first character in the article file
+    column: int
+    speaker: str | None = None
+    source_id: str | None = None  # None: not tied to any source (unattributed)
+    cue: str | None = None  # the evidence that tied it, e.g. 'named: "The Boston Globe"'
+
+    @property
+    def checked(self) -> bool:
+        """Whether the quote is checked against its source (names and titles are only listed)."""
+        return self.kind in (QuoteKind.QUOTE, QuoteKind.BLOCK)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One entry of an article's reference list."""
+
+    label: str  # its number ("1", "2", ...): as the list numbers it, else its position
+    text: str
+    line: int
+    publisher: str | None = None
+    title: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A hyperlink in an article."""
+
+    url: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Article:
+    """What was read from an article: its quotes, reference list and links."""
+
+    path: str  # the file's path or the URL
+    quotes: tuple[ArticleQuote, ...]
+    references: tuple[Reference, ...] = ()
+    links: tuple[Link, ...] = ()
+    notes: tuple[str, ...] = ()  # what could not be read as written, e.g. an unclosed quote mark
+    title: str | None = None
+    published: dt.date | None = None
 
 
 # ----------------------------------------------------------------------------- fetching

@@ -1,0 +1,647 @@
+"""Quotes found in an article -> who said each and which source it comes from.
+
+A quote is tied to a source by the first of these that speaks:
+
+1. a hyperlink on the quote or in its sentence (or a block quote's ``cite=``) to a source's URL;
+2. a footnote mark after it ("…” [2]", ``[^2]``) naming an entry of the reference list;
+3. a source named in its sentence: an alias from sources.yaml, the publisher ("The Boston
+   Globe", also "the Globe" or "Boston Globe"), an acronym ("ICE" for "Immigration and Customs
+   Enforcement", or one the article defines as "National Institutes of Health (NIH)"), a title
+   of three words or more, or the site's domain;
+4. the speaker (the name before "said", after "according to", ...), when that speaker is a
+   source, or is tied to one by another quote of the article;
+5. a source named elsewhere in the paragraph (for a block quote: in the paragraph introducing it).
+
+When two sources fit equally (two pages of one publisher), the one whose title shares most words
+with the quote and its sentence wins. A quote nothing ties is kept, unattributed, never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+from urllib.parse import urlsplit
+
+from .article import Found, Parsed, parse_reference, reference_blocks
+from .models import Article, ArticleQuote, Link, QuoteKind, Reference, Sources
+
+# ----------------------------------------------------------------------------- candidates
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A source a quote may be tied to, with every name it may go by in the article."""
+
+    id: str
+    names: tuple[str, ...]
+    title: str | None = None
+    urls: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()  # reference-list labels that point at it
+
+
+def url_key(url: str) -> str:
+    """A URL reduced to what tells two spellings of one page apart (no scheme, www, slash)."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    path = parts.path.rstrip("/")
+    return f"{host}{path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def _words(text: str) -> list[str]:
+    out = []
+    for w in re.findall(r"[^\W_][\w’'\-.&]*", text):
+        w = w.lower().rstrip(".").removesuffix("’s").removesuffix("'s")
+        if w and w not in _SMALL:
+            out.append(w)
+    return out
+
+
+_SMALL = {
+    "a", "an", "and", "the", "of", "in", "on", "for", "to", "at", "by", "de", "la", "le", "du",
+    "des", "und", "der", "die", "das", "from", "with", "or", "&", "its",
+}  # fmt: skip
+
+
+def candidates_from_sources(sources: Sources, refs: list[Reference]) -> list[Candidate]:
+    """The sources of a sources.yaml, each with the reference-list entries that cite it."""
+    out = []
+    for s in sources.sources:
+        urls = tuple(u for u in (s.url, s.archive_url) if u)
+        keys = {url_key(u) for u in urls}
+        labels = []
+        for r in refs:
+            same_url = r.url is not None and url_key(r.url) in keys
+            same_title = bool(r.title and s.title and _same_title(r.title, s.title))
+            if same_url or same_title:
+                labels.append(r.label)
+        names = tuple(n for n in (*s.aliases, s.publisher) if n)
+        out.append(Candidate(s.id, names, s.title, urls, tuple(labels)))
+    for r in refs:  # an entry that names a source only by its publisher
+        if any(r.label in c.labels for c in out) or not r.publisher:
+            continue
+        fits = [c for c in out if r.publisher in c.names or (r.title and r.title == c.title)]
+        if len(fits) == 1:
+            i = out.index(fits[0])
+            out[i] = Candidate(
+                fits[0].id, fits[0].names, fits[0].title, fits[0].urls, (*fits[0].labels, r.label)
+            )
+    return out
+
+
+def _same_title(a: str, b: str) -> bool:
+    wa, wb = _words(a), _words(b)
+    if not wa or not wb:
+        return False
+    short, long = sorted((wa, wb), key=len)
+    return " ".join(short) in " ".join(long) and len(short) >= min(3, len(long))
+
+
+def candidates_from_references(refs: list[Reference], links: list[Link]) -> list[Candidate]:
+    """Without a sources.yaml: each reference entry (``ref:N``), and each other link, a source."""
+    out = []
+    for n, r in enumerate(refs, 1):
+        names = tuple(p for p in (r.publisher,) if p)
+        urls = (r.url,) if r.url else ()
+        out.append(Candidate(f"ref:{n}", names, r.title, urls, (r.label,)))
+    known = {url_key(u) for c in out for u in c.urls}
+    for link in links:
+        key = url_key(link.url)
+        if link.url.startswith(("http://", "https://")) and key not in known:
+            known.add(key)
+            out.append(Candidate(link.url, (), None, (link.url,)))
+    return out
+
+
+# ----------------------------------------------------------------------------- names in text
+
+_RUN = re.compile(
+    r"(?<![\w’'])(?:[A-Z][\w’'\-.&]*)(?:\s+(?:(?:of|and|for|the|de|du|la|&|on|in)\s+)*"
+    r"[A-Z][\w’'\-.&]*)*"
+)
+_DEFINED = re.compile(r"([A-Z][\w’'\-.&]*(?:\s+(?:of|and|for|the|&|on)?\s*[A-Z][\w’'\-.&]*)+)"
+                      r"\s+\(([A-Z][A-Za-z.&]{1,9})\)")  # fmt: skip
+
+
+def _acronyms(name: str) -> set[str]:
+    tokens = [t for t in re.findall(r"[^\W_][\w’'\-.&]*", name)]
+    out = set()
+    significant = [t for t in tokens if t.lower() not in _SMALL]
+    for words in (significant, tokens):
+        letters = "".join(t[0] for t in words if t[0].isalpha()).upper()
+        for drop in range(len(letters)):
+            if len(letters) - drop >= 2:
+                lead = words[:drop]
+                # drop leading "U.S", "US", "UK", "United States" only
+                if all("." in t or t.isupper() or t in ("United", "States") for t in lead):
+                    out.add(letters[drop:])
+    return out
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A source named in the text."""
+
+    start: int
+    end: int
+    ids: tuple[str, ...]  # the sources that name fits (more than one: an ambiguity)
+    text: str
+
+
+class Namer:
+    """Finds the sources named in a text."""
+
+    def __init__(self, candidates: list[Candidate], article_text: str) -> None:
+        self.candidates = candidates
+        self.exact: list[tuple[re.Pattern[str], str, bool]] = []
+        self.tokens: list[tuple[list[str], str]] = []
+        self.acronyms: dict[str, set[str]] = {}
+        for c in candidates:
+            for name in c.names:
+                words = name.split()
+                if not words:
+                    continue
+                body = r"\s+".join(re.escape(w) for w in words)
+                pattern = re.compile(rf"(?<![\w’'])(?:the\s+)?{body}(?:[’']s)?(?![\w’'])", re.I)
+                self.exact.append((pattern, c.id, name.islower()))
+                toks = _words(name)
+                if toks:
+                    self.tokens.append((toks, c.id))
+                for acr in _acronyms(name):
+                    self.acronyms.setdefault(acr, set()).add(c.id)
+            if c.title and len(c.title.split()) >= 3:
+                body = r"\s+".join(re.escape(w) for w in c.title.split())
+                self.exact.append((re.compile(rf"(?<!\w){body}(?!\w)", re.I), c.id, True))
+            for url in c.urls:
+                host = (urlsplit(url).hostname or "").removeprefix("www.")
+                if host:
+                    self.exact.append(
+                        (re.compile(rf"(?<![\w.]){re.escape(host)}\b", re.I), c.id, True)
+                    )
+        for m in _DEFINED.finditer(article_text):
+            ids = self._by_tokens(_words(m.group(1)))
+            if ids:
+                self.acronyms.setdefault(m.group(2).replace(".", ""), set()).update(ids)
+
+    def _by_tokens(self, run: list[str]) -> set[str]:
+        ids: set[str] = set()
+        if not run:
+            return ids
+        for toks, cid in self.tokens:
+            if set(run) <= set(toks) and (toks[-1] in run or len(run) * 3 >= len(toks) * 2):
+                ids.add(cid)
+        return ids
+
+    def find(self, text: str) -> list[Mention]:
+        """Every source named in ``text``."""
+        found: list[Mention] = []
+        for pattern, cid, any_case in self.exact:
+            for m in pattern.finditer(text):
+                if any_case or any(ch.isupper() for ch in m.group(0)):
+                    found.append(Mention(m.start(), m.end(), (cid,), m.group(0)))
+        for m in _RUN.finditer(text):
+            run = m.group(0).rstrip(".")
+            bare = run.replace(".", "").removesuffix("s") if run.replace(".", "").isupper() else ""
+            acr = self.acronyms.get(bare, set()) | self.acronyms.get(run.replace(".", ""), set())
+            fits = acr | self._by_tokens(_words(run))
+            if fits:
+                found.append(Mention(m.start(), m.start() + len(run), tuple(sorted(fits)), run))
+        # One name per stretch of text: where mentions overlap keep the longest.
+        found.sort(key=lambda x: (x.start, -(x.end - x.start)))
+        out: list[Mention] = []
+        for mention in found:
+            if out and mention.start < out[-1].end:
+                if mention.end - mention.start > out[-1].end - out[-1].start:
+                    out[-1] = mention
+                elif (mention.start, mention.end) == (out[-1].start, out[-1].end):
+                    both = tuple(sorted(set(out[-1].ids) | set(mention.ids)))
+                    out[-1] = Mention(mention.start, mention.end, both, mention.text)
+                continue
+            out.append(mention)
+        return out
+
+
+# ----------------------------------------------------------------------------- speakers
+
+_CUE = (
+    r"(?:said|says|say|told|tells|claims?|claimed|wrote|writes|reported|reports|stated|states|"
+    r"added|adds|explained|explains|argued|argues|noted|notes|warned|warns|insisted|insists|"
+    r"asked|asks|replied|replies|declared|declares|announced|announces|maintained|maintains|"
+    r"acknowledged|acknowledges|admitted|admits|conceded|concedes|recalled|recalls|continued|"
+    r"continues|concluded|concludes|suggested|suggests|observed|observes|tweeted|posted|"
+    r"testified|predicted|predicts|promised|promises|vowed|vows|urged|urges|cautioned|"
+    r"countered|counters|responded|responds|emphasized|emphasised|emphasizes|stressed|stresses|"
+    r"described|describes|called|calls|portrays|portrayed|remarked|commented|joked|quipped|"
+    r"complained|complains|recounted|recounts|confirmed|confirms|estimated|estimates|insisted|"
+    r"pointed out|put it|thinks|believes|writes|wrote|explains|says)"
+)
+_NAME = r"(?:[A-Z][\w’'\-]*\.?\s+){0,5}[A-Z][\w’'\-]+"
+_PRONOUN = r"(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Ww]e|I)"
+_WHO = rf"(?P<n>{_NAME}|{_PRONOUN})"
+_BEFORE = re.compile(
+    rf"{_WHO}\s*,?\s*(?:(?:who|which|has|had|have|also|then|later|once|recently|previously|"
+    rf"publicly|\w+ly|would|will|once)\s+)*(?P<v>{_CUE})\b"
+)
+_AFTER = re.compile(
+    rf"^\s*[,;:]?\s*(?:(?P<v1>{_CUE})\s+(?P<n1>{_NAME}|{_PRONOUN})\b|"
+    rf"(?P<n2>{_NAME}|{_PRONOUN})\s+(?:\w+ly\s+)?(?P<v2>{_CUE})\b)"
+)
+_ACCORDING = re.compile(rf"according to (?:the\s+)?(?P<n>{_NAME})")
+_COLON = re.compile(rf"(?P<n>{_NAME})\s*:\s*$")
+_ROLES = {
+    "sheriff", "governor", "gov", "mayor", "senator", "sen", "speaker", "president", "director",
+    "chief", "secretary", "minister", "judge", "rep", "representative", "professor", "prof",
+    "dr", "mr", "ms", "mrs", "commissioner", "officer", "spokesman", "spokeswoman",
+    "spokesperson", "chairman", "chairwoman", "chair", "ceo", "coach", "councilman",
+    "councilwoman", "councillor", "councilor", "council", "superintendent", "detective",
+    "sergeant", "sgt", "captain", "capt", "lieutenant", "general", "gen", "colonel", "col",
+    "pastor", "reverend", "rev", "attorney", "lawyer", "dean", "principal", "manager", "founder",
+    "inspector", "commander", "agent", "analyst", "economist", "scientist", "researcher",
+    "editor", "ambassador", "chancellor", "premier", "alderman", "trustee", "deputy", "madam",
+    "sir", "dame", "lord", "lady", "herr", "frau", "monsieur", "madame", "mme", "m", "prime",
+    "executive", "vice", "coordinator", "organizer", "organiser", "activist", "nurse",
+    "doctor", "pilot", "farmer", "owner", "resident", "student", "teacher", "author",
+}  # fmt: skip
+_NOT_NAMES = {
+    "the", "a", "an", "but", "and", "in", "on", "at", "as", "if", "when", "while", "after",
+    "before", "since", "yet", "so", "still", "then", "now", "this", "that", "these", "those",
+    "its", "his", "her", "their", "our", "according", "referring", "asked", "speaking",
+    "however", "meanwhile", "later", "earlier", "last", "next", "for", "with", "one", "another",
+    "both", "many", "some", "most", "all", "even", "also", "there", "here", "what", "why",
+    "how", "where", "who", "today", "yesterday", "monday", "tuesday", "wednesday", "thursday",
+    "friday", "saturday", "sunday", "instead", "under", "over", "by", "from", "to", "of",
+}  # fmt: skip
+_ORG_WORDS = {
+    "department", "coalition", "council", "agency", "association", "institute", "university",
+    "times", "news", "post", "journal", "globe", "herald", "tribune", "press", "inc", "ltd",
+    "corp", "company", "group", "committee", "commission", "office", "bureau", "board",
+    "foundation", "center", "centre", "society", "union", "party", "ministry", "service",
+    "services", "network", "radio", "television", "tv", "magazine", "review", "gazette",
+    "ledger", "daily", "weekly", "club", "league", "federation", "alliance", "court", "police",
+    "hospital", "school", "college", "bank", "fund", "authority", "administration", "program",
+    "project", "campaign", "city", "county", "state", "republic", "states",
+}  # fmt: skip
+
+
+def clean_name(raw: str) -> str | None:
+    """A speaker's name without sentence-initial words, titles or roles ("Sheriff", "Ms.")."""
+    tokens = raw.split()
+    while tokens and tokens[0].lower().strip(".,") in _NOT_NAMES:
+        tokens = tokens[1:]
+    last_role = max(
+        (i for i, t in enumerate(tokens) if t.lower().strip(".,") in _ROLES), default=-1
+    )
+    if 0 <= last_role < len(tokens) - 1:
+        tokens = tokens[last_role + 1 :]
+    name = " ".join(tokens).strip(" ,.")
+    return name or None
+
+
+def _is_person(name: str, least: int = 2) -> bool:
+    tokens = name.split()
+    return (
+        len(tokens) >= least
+        and not name.isupper()
+        and not any(t.lower().strip(".,’'s") in _ORG_WORDS for t in tokens)
+    )
+
+
+def surname(name: str) -> str:
+    """The last word of a person's name, which later mentions of them use ("Hodgson")."""
+    return name.split()[-1].lower().strip(".,") if name.split() else ""
+
+
+# ----------------------------------------------------------------------------- sentences
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "st", "gov", "sen", "rep", "jr", "sr", "no", "vs", "prof", "gen",
+    "lt", "col", "sgt", "capt", "inc", "co", "corp", "ltd", "e.g", "i.e", "etc", "mt", "ft",
+    "rev", "hon", "dept", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+    "nov", "dec", "u.s", "u.k", "a.m", "p.m",
+}  # fmt: skip
+_END = re.compile(r"[.!?…]+[”’\"»)]*\s+(?=[\"“‘«„(\[]?[A-Z0-9])")
+
+
+def sentences(text: str, quotes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The sentences of a block, never ending inside a quote."""
+    bounds = [0]
+    for m in _END.finditer(text):
+        at = m.start()
+        if any(s <= at and m.end() <= e + 1 and at < e for s, e in quotes):
+            continue  # a full stop inside a quote, the quote going on
+        word = re.search(r"([\w.]+)$", text[:at])
+        token = word.group(1).lower() if word else ""
+        if token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token):
+            continue
+        bounds.append(m.end())
+    bounds.append(len(text))
+    return [(a, b) for a, b in pairwise(bounds) if b > a]
+
+
+# ----------------------------------------------------------------------------- tying quotes
+
+_TITLED = re.compile(r"\b(?:titled|entitled|headlined|headline|dubbed|named)\s*,?\s*$", re.I)
+_MARKER = re.compile(r"^\s*[”’\"»]?\s*\[\^?(\w+)\]")
+
+
+def _archived(url: str) -> str:
+    """The original URL of a Wayback capture's URL, else the URL."""
+    m = re.search(r"/web/\d+[a-z_]*/(https?://.+)$", url)
+    return m.group(1) if m else url
+
+
+@dataclass
+class _Quote:
+    found: Found
+    text: str
+    kind: QuoteKind
+    block: int
+    start: int  # in the first block
+    end: int  # in the last block
+    last: int  # the last block
+    speaker: str | None = None
+    source: str | None = None
+    cue: str | None = None
+
+
+class _Attributor:
+    def __init__(self, parsed: Parsed, found: list[Found], candidates: list[Candidate]) -> None:
+        self.blocks = parsed.blocks
+        self.candidates = {c.id: c for c in candidates}
+        self.by_url = {url_key(_archived(u)): c.id for c in candidates for u in c.urls}
+        self.by_label = {label: c.id for c in candidates for label in c.labels}
+        self.namer = Namer(candidates, "\n".join(b.text for b in parsed.blocks))
+        self.spans: dict[int, list[tuple[int, int]]] = {}
+        for f in found:
+            if f.kind is QuoteKind.BLOCK:
+                continue
+            for b, s, e in f.pieces:
+                self.spans.setdefault(b, []).append((s, e))
+        self.masked = [self._mask(i) for i in range(len(self.blocks))]
+        self.mentions = [self.namer.find(t) for t in self.masked]
+
+    def _mask(self, i: int) -> str:
+        text = list(self.blocks[i].text)
+        for s, e in self.spans.get(i, []):
+            for k in range(s, e):
+                text[k] = " "
+        return "".join(text)
+
+    def sentence(self, block: int, at: int) -> tuple[int, int]:
+        for s, e in sentences(self.blocks[block].text, self.spans.get(block, [])):
+            if s <= at < e or at == e:
+                return s, e
+        return 0, len(self.blocks[block].text)
+
+    # -- evidence
+
+    def by_link(self, block: int, lo: int, hi: int, near: int) -> tuple[str, str] | None:
+        links = [(abs((s + e) // 2 - near), href) for s, e, href in self.blocks[block].links
+                 if s < hi and e > lo]  # fmt: skip
+        for _, href in sorted(links):
+            cid = self.by_url.get(url_key(_archived(href)))
+            if cid:
+                return cid, f"link: {href}"
+        return None
+
+    def by_marker(self, block: int, end: int, stop: int) -> tuple[str, str] | None:
+        b = self.blocks[block]
+        labels = [label for at, label in b.markers if end <= at <= max(stop, end + 3)]
+        m = _MARKER.match(b.text[end:stop])
+        if m:
+            labels.insert(0, m.group(1))
+        for label in labels:
+            if label in self.by_label:
+                return self.by_label[label], f"reference [{label}]"
+        return None
+
+    def pick(self, mentions: list[Mention], near: int, context: str) -> tuple[str, str] | None:
+        """The source named nearest ``near``; a tie between sources is settled by title words."""
+        for m in sorted(mentions, key=lambda m: min(abs(m.start - near), abs(m.end - near))):
+            ids = m.ids
+            if len(ids) > 1:
+                words = set(_words(context))
+                scores = {
+                    cid: len(set(_words(self.candidates[cid].title or "")) & words) for cid in ids
+                }
+                best = max(scores.values())
+                winners = [cid for cid, s in scores.items() if s == best]
+                if best == 0 or len(winners) > 1:
+                    continue
+                ids = (winners[0],)
+            return ids[0], f"named: {m.text}"
+        return None
+
+    def in_range(self, block: int, lo: int, hi: int) -> list[Mention]:
+        return [m for m in self.mentions[block] if m.start >= lo and m.end <= hi]
+
+    # -- speakers
+
+    def speaker(self, q: _Quote) -> str | None:
+        if q.kind is QuoteKind.BLOCK:
+            if q.found.credit:
+                return clean_name(q.found.credit.split(",")[0])
+            intro = q.block - 1
+            if intro < 0 or self.blocks[intro].kind not in ("p", "li"):
+                return None
+            text = self.masked[intro]
+            s, _ = self.sentence(intro, len(text) - 1)
+            return self._who(text[s:], "", intro, len(text))
+        s, _ = self.sentence(q.block, q.start)
+        _, e = self.sentence(q.last, q.end)
+        pre = self.masked[q.block][s : max(s, q.start - 1)]
+        post = self.masked[q.last][q.end + 1 : e]
+        return self._who(pre, post, q.block, q.start)
+
+    def _who(self, pre: str, post: str, block: int, at: int) -> str | None:
+        m = _AFTER.match(post)
+        raw = (m.group("n1") or m.group("n2")) if m else None
+        if raw is None:
+            m2 = _COLON.search(pre)
+            raw = m2.group("n") if m2 else None
+        if raw is None:
+            matches = list(_BEFORE.finditer(pre))
+            raw = matches[-1].group("n") if matches else None
+        if raw is None:
+            m3 = _ACCORDING.search(pre) or _ACCORDING.search(post)
+            raw = m3.group("n") if m3 else None
+        if raw is None:
+            return None
+        if re.fullmatch(_PRONOUN, raw):
+            return self._resolve(raw.lower(), block, at)
+        return clean_name(raw)
+
+    def _resolve(self, pronoun: str, block: int, at: int) -> str | None:
+        """The person (he, she) or organisation (it, they) last named before ``at``."""
+        if pronoun in ("i", "we"):
+            return None
+        for b in range(block, max(-1, block - 6), -1):
+            text = self.masked[b][: at if b == block else None]
+            if pronoun in ("it", "they"):
+                before = [m for m in self.mentions[b] if m.end <= len(text)]
+                if before:
+                    return before[-1].text
+                if pronoun == "it":
+                    continue
+            people = [n for n in (clean_name(r.group(0)) for r in _RUN.finditer(text)) if n]
+            people = [n for n in people if _is_person(n) and not self.namer.find(n)]
+            if people:
+                return people[-1]
+        return None
+
+    # -- the whole
+
+    def attribute(self, q: _Quote) -> None:
+        b = self.blocks[q.block]
+        if q.kind is QuoteKind.BLOCK:
+            lo, hi = 0, len(b.text)
+            intro = (
+                q.block - 1
+                if q.block > 0 and self.blocks[q.block - 1].kind in ("p", "li")
+                else None
+            )
+            context = q.text + " " + (self.blocks[intro].text if intro is not None else "")
+            cited = q.found.cite and self.by_url.get(url_key(_archived(q.found.cite)))
+            members = [k for k, _, _ in q.found.pieces]
+            found = ((cited, f"link: {q.found.cite}") if cited else None) or next(
+                (r for k in members if (r := self.by_link(k, 0, len(self.blocks[k].text), 0))), None
+            )
+            if found is None and intro is not None:
+                s, e = self.sentence(intro, len(self.blocks[intro].text) - 1)
+                n = len(self.blocks[intro].text)
+                found = self.by_link(intro, s, e, n) or self.pick(
+                    self.in_range(intro, s, e), n, context
+                )
+            if found is None and q.found.credit:
+                found = self.pick(self.namer.find(q.found.credit), 0, context)
+            if found is None:
+                found = self.by_marker(
+                    q.last, len(self.blocks[q.last].text), len(self.blocks[q.last].text)
+                )
+        else:
+            lo, _ = self.sentence(q.block, q.start)
+            _, hi = self.sentence(q.last, q.end)
+            context = q.text + " " + b.text[lo:hi]
+            found = (
+                self.by_link(q.block, q.start - 1, q.end + 1, q.start)
+                or self.by_link(q.block, lo, hi if q.last == q.block else len(b.text), q.start)
+                or self.by_marker(q.last, q.end, hi)
+                or self.pick(
+                    self.in_range(q.block, lo, hi if q.last == q.block else len(b.text)),
+                    q.start,
+                    context,
+                )
+            )
+        q.speaker = self.speaker(q)
+        if found is None and q.speaker:
+            named = self.namer.find(q.speaker)
+            if named and named[0].end - named[0].start >= len(q.speaker) - 3:
+                found = self.pick(named, 0, context)
+                if found:
+                    found = (found[0], f"speaker: {q.speaker}")
+        if found:
+            q.source, q.cue = found
+
+    def nearby(self, q: _Quote) -> None:
+        """A source named elsewhere in the paragraph (or the paragraph introducing a block)."""
+        if q.kind is QuoteKind.BLOCK:
+            intro = q.block - 1
+            if intro >= 0 and self.blocks[intro].kind in ("p", "li"):
+                n = len(self.blocks[intro].text)
+                found = self.pick(self.mentions[intro], n, q.text + " " + self.blocks[intro].text)
+                if found:
+                    q.source, q.cue = found[0], found[1].replace("named", "named nearby")
+            return
+        text = self.blocks[q.block].text
+        found = self.pick(self.mentions[q.block], q.start, q.text + " " + text)
+        if found:
+            q.source, q.cue = found[0], found[1].replace("named", "named nearby")
+
+
+def attribute(
+    parsed: Parsed, found: list[Found], candidates: list[Candidate]
+) -> list[ArticleQuote]:
+    """Tie each quote to a speaker and a source, and say what tied it."""
+    work = _Attributor(parsed, found, candidates)
+    quotes: list[_Quote] = []
+    for f in found:
+        first, final = f.pieces[0], f.pieces[-1]
+        parts = [parsed.blocks[k].text[s:e].strip() for k, s, e in f.pieces]
+        text = " ".join(p for p in parts if p).strip()
+        kind = f.kind
+        if kind is QuoteKind.QUOTE:
+            text = text.rstrip(",").strip()
+            before = parsed.blocks[first[0]].text[: max(0, first[1] - 1)]
+            if len(re.findall(r"[^\W_]+(?:[’'\-][^\W_]+)*", text)) <= 3:
+                kind, text = QuoteKind.NAME, text.strip(" ,.;:!?")
+            elif _TITLED.search(before):
+                kind, text = QuoteKind.TITLE, text.strip(" ,.;:")
+        if not text:
+            continue
+        quotes.append(_Quote(f, text, kind, first[0], first[1], final[2], final[0]))
+    for q in quotes:
+        if q.kind in (QuoteKind.QUOTE, QuoteKind.BLOCK):
+            work.attribute(q)
+    tied: dict[str, tuple[str, _Quote]] = {}
+    for q in quotes:
+        if q.source and q.speaker and _is_person(q.speaker, least=1):
+            tied.setdefault(surname(q.speaker), (q.source, q))
+    for q in quotes:
+        if q.source is None and q.speaker and q.kind in (QuoteKind.QUOTE, QuoteKind.BLOCK):
+            hit = tied.get(surname(q.speaker))
+            if hit:
+                source, other = hit
+                line, _ = parsed.position(parsed.blocks[other.block].offsets[other.start])
+                q.source, q.cue = source, f"same speaker as line {line}"
+    for q in quotes:
+        if q.source is None and q.kind in (QuoteKind.QUOTE, QuoteKind.BLOCK):
+            work.nearby(q)
+    out = []
+    for q in quotes:
+        b = parsed.blocks[q.block]
+        start = q.start
+        while start < len(b.text) - 1 and b.text[start].isspace():
+            start += 1
+        line, column = parsed.position(b.offsets[min(start, len(b.offsets) - 1)])
+        out.append(ArticleQuote(q.text, q.kind, line, column, q.speaker, q.source, q.cue))
+    return out
+
+
+def read_article(source: str, fmt: str, name: str, sources: Sources | None = None) -> Article:
+    """Read an article's text: its quotes tied to ``sources`` (or else to its reference list)."""
+    from .article import find_quotes, parse
+    from .models import Article
+
+    parsed = parse(source, fmt)
+    ref_blocks = reference_blocks(parsed.blocks)
+    refs = []
+    for n, i in enumerate(ref_blocks, 1):
+        label, text, publisher, title, url = parse_reference(parsed.blocks[i], n)
+        line, _ = parsed.position(parsed.blocks[i].offsets[0])
+        refs.append(Reference(label, text, line, publisher, title, url))
+    links = [
+        Link(href, b.text[s:e], parsed.position(b.offsets[min(s, len(b.offsets) - 1)])[0])
+        for b in parsed.blocks
+        for s, e, href in b.links
+    ]
+    found, raw_notes = find_quotes(parsed.blocks, set(ref_blocks))
+    candidates = (
+        candidates_from_sources(sources, refs)
+        if sources is not None
+        else candidates_from_references(refs, links)
+    )
+    quotes = attribute(parsed, found, candidates)
+    notes = []
+    for block, at, why in raw_notes:
+        b = parsed.blocks[block]
+        line, column = parsed.position(b.offsets[min(at, len(b.offsets) - 1)])
+        mark = b.text[at] if 0 <= at < len(b.text) else "quote mark"
+        what = (
+            f"the opening {mark} is never closed; read on as if it were not there"
+            if why == "unclosed"
+            else f"a closing {mark} with no opening mark"
+        )
+        notes.append(f"{name}:{line}:{column}: {what}")
+    return Article(
+        name, tuple(quotes), tuple(refs), tuple(links), tuple(notes), parsed.title, parsed.published
+    )
