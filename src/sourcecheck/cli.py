@@ -20,7 +20,7 @@ from .models import ExitStatus
 from .report import Format
 
 if TYPE_CHECKING:
-    from .models import History, Report, SourceResult, Sources
+    from .models import Article, History, Report, SourceResult, Sources
     from .verify import Options
 
 T = TypeVar("T")
@@ -73,8 +73,12 @@ def _finish(work: Coroutine[Any, Any, T]) -> T:
     """Run a command's work; Ctrl-C ends it with one line and exit code 130, no traceback."""
     import asyncio
 
+    from .errors import SourcecheckError
+
     try:
         return asyncio.run(work)
+    except SourcecheckError as exc:  # e.g. an article that cannot be read
+        raise _fail(exc.lines()) from None
     except KeyboardInterrupt:
         typer.echo("sourcecheck: interrupted", err=True)
         raise typer.Exit(ExitStatus.INTERRUPTED) from None
@@ -190,6 +194,7 @@ def _options(
     max_captures: int = 3,
     always_archive: bool = False,
     render: bool = False,
+    check_names: bool = False,
 ) -> Options:
     from .archive import ArchiveSettings
     from .fetch import FetchSettings
@@ -211,9 +216,19 @@ def _options(
         max_captures=max_captures,
         always_archive=always_archive,
         render=render,
+        check_names=check_names,
         cache_dir=None if no_cache else cache_dir,
         archive=ArchiveSettings(lookups_per_minute=archive_rate or None),
     )
+
+
+def _with_article(sources: Sources, article: str) -> Sources:
+    """``sources`` reading the article given on the command line."""
+    from dataclasses import replace
+
+    if not article.startswith(("http://", "https://")) and not Path(article).is_file():
+        raise _fail([f"--article: no such file: {article}"])
+    return replace(sources, article=article, article_line=None)
 
 
 def _terminal() -> tuple[bool, int]:
@@ -227,6 +242,22 @@ def _terminal() -> tuple[bool, int]:
 def verify(
     sources_file: SourcesArg = Path("sources.yaml"),
     fmt: FormatOpt = Format.TABLE,
+    article: Annotated[
+        str | None,
+        typer.Option(
+            "--article",
+            metavar="FILE|URL",
+            help="Also check the quotes found in this article (Markdown, HTML or text); "
+            "overrides 'article:' in sources.yaml.",
+        ),
+    ] = None,
+    check_names: Annotated[
+        bool,
+        typer.Option(
+            "--check-names",
+            help="Check the article's quoted names and titles (1-3 words) too, not only list them.",
+        ),
+    ] = False,
     report_file: Annotated[
         Path | None,
         typer.Option("--report", help="Also write a Markdown report to this file."),
@@ -275,7 +306,10 @@ def verify(
     from .report import render
 
     sources = _load(sources_file)
+    if article is not None:
+        sources = _with_article(sources, article)
     options = _options(
+        check_names=check_names,
         timeout=timeout,
         allow_private=allow_private,
         wayback_url=wayback_url,
@@ -451,6 +485,99 @@ def archive_now(
         typer.echo(f"sourcecheck: {sources_file}: {problem}", err=True)
     all_saved = len(saved) == len(wanted) and not problems
     raise typer.Exit(ExitStatus.OK if all_saved else ExitStatus.CHECK_FAILED)
+
+
+ArticleArg = Annotated[
+    str,
+    typer.Argument(metavar="ARTICLE", help="The article: a Markdown, HTML or text file, or a URL."),
+]
+
+
+def _read_article(
+    location: str, sources: Sources | None, allow_private: bool, timeout: float
+) -> Article:
+    """Read an article file or fetch an article URL; exit 2 with one line if it cannot be."""
+    from .fetch import Fetcher, FetchSettings
+    from .verify import load_article
+
+    if not location.startswith(("http://", "https://")) and not Path(location).is_file():
+        raise _fail([f"{location}: no such file"])
+
+    async def go() -> Article:
+        settings = FetchSettings(total_timeout=timeout, allow_private=allow_private)
+        async with Fetcher(settings) as fetcher:
+            return await load_article(location, fetcher, sources)
+
+    return _finish(go())
+
+
+@app.command()
+def quotes(
+    article: ArticleArg,
+    sources_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--sources",
+            metavar="SOURCES",
+            help="Tie quotes to the sources of this sources.yaml (default: to the article's "
+            "own reference list and links).",
+        ),
+    ] = None,
+    fmt: FormatOpt = Format.TABLE,
+    allow_private: AllowPrivateOpt = False,
+    timeout: TimeoutOpt = 60.0,
+) -> None:
+    """List every quote in an article: where it is, who said it, which source it is tied to
+    and by what cue, then the article's reference list.
+
+    Quotes of 1-3 words are listed as names, and titles as titles: they are not checked.
+    """
+    from .report.article import render_article
+
+    sources = _load(sources_file) if sources_file is not None else None
+    found = _read_article(article, sources, allow_private, timeout)
+    color, width = _terminal()
+    sys.stdout.write(render_article(found, fmt, color=color and fmt is Format.TABLE, width=width))
+
+
+@app.command()
+def init(
+    article: ArticleArg,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="Where to write the draft ('-': standard output)."),
+    ] = Path("sources.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    allow_private: AllowPrivateOpt = False,
+    timeout: TimeoutOpt = 60.0,
+) -> None:
+    """Draft a sources.yaml from an article: one source per reference or link, the quotes tied
+    to it under it, and a comment on every guess.
+    """
+    from .draft import draft_sources
+    from .files import write_atomically
+
+    if str(output) != "-" and output.exists() and not force:
+        raise _fail([f"{output}: already exists (use --force to overwrite it)"])
+    found = _read_article(article, None, allow_private, timeout)
+    where = article
+    if str(output) != "-" and not article.startswith(("http://", "https://")):
+        where = os.path.relpath(Path(article).resolve(), output.resolve().parent)
+    text = draft_sources(found, where)
+    if str(output) == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        write_atomically(output, text)
+    except OSError as exc:
+        raise _fail([f"{output}: cannot write: {exc.strerror}"]) from None
+    checked = [q for q in found.quotes if q.checked]
+    loose = sum(1 for q in checked if q.source_id is None)
+    typer.echo(
+        f"wrote {output}: {len(checked)} quotes, {loose} not tied to a source; "
+        "check every line marked 'guess'",
+        err=True,
+    )
 
 
 def main() -> None:

@@ -48,6 +48,7 @@ class Verdict(StrEnum):
     ALTERED = "altered"  # a close passage exists but the words differ
     NOT_FOUND = "not_found"  # nothing close in any readable copy
     UNAVAILABLE = "unavailable"  # no readable copy of the source
+    UNATTRIBUTED = "unattributed"  # a quote of the article that nothing ties to a source
 
 
 class Where(StrEnum):
@@ -355,11 +356,13 @@ class Report:
     started: dt.datetime
     finished: dt.datetime
     as_of: dt.date | None = None
+    article: str | None = None  # the article the quotes were read from, if one was
+    unattributed: tuple[QuoteResult, ...] = ()  # its quotes that no source could be tied to
     counts: dict[Verdict, int] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         counts = dict.fromkeys(Verdict, 0)
-        for quote in self.quotes:
+        for quote in (*self.quotes, *self.unattributed):
             counts[quote.verdict] += 1
         object.__setattr__(self, "counts", counts)
 
@@ -372,6 +375,7 @@ class Report:
     def exit_status(self) -> ExitStatus:
         """0 when every quote is verified and every source readable, else 1."""
         every_quote = all(q.verdict is Verdict.VERIFIED for q in self.quotes)
+        every_quote = every_quote and not self.unattributed
         every_source = all(r.readable for r in self.results)
         return ExitStatus.OK if every_quote and every_source else ExitStatus.CHECK_FAILED
 

@@ -62,12 +62,14 @@ class _SourceModel(BaseModel):
     url: HttpUrl | None = None
     archive_url: HttpUrl | None = None
     as_of: Date | None = None
+    aliases: list[NonEmpty] = []
     quotes: list[Annotated[_QuoteModel, BeforeValidator(_quote_item)]] = []
 
 
 class _FileModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     as_of: Date | None = None
+    article: NonEmpty | None = None
     archives: list[HttpUrl] = []
     sources: list[_SourceModel]
 
@@ -179,6 +181,18 @@ def load_sources(path: Path) -> Sources:
         raise ConfigError([_problem(path, data, e) for e in exc.errors()]) from None
 
     problems: list[Problem] = []
+    article = model.article
+    article_line = _line_of(data, ("article",)) if article else None
+    if article and not re.match(r"https?://", article):
+        where = path.parent / article
+        if not where.is_file():
+            problems.append(Problem(path, article_line, "article", f"no such file: {where}"))
+        article = str(where)
+    elif article:
+        try:
+            _http_url(article)
+        except ValueError as exc:
+            problems.append(Problem(path, article_line, "article", str(exc)))
     seen: dict[str, int] = {}
     for i, src in enumerate(model.sources):
         if src.id in seen:
@@ -198,6 +212,7 @@ def load_sources(path: Path) -> Sources:
             publisher=src.publisher,
             archive_url=src.archive_url,
             line=_line_of(data, ("sources", i)),
+            aliases=tuple(src.aliases),
             quotes=tuple(
                 Quote(q.text, q.speaker, _line_of(data, ("sources", i, "quotes", j)))
                 for j, q in enumerate(src.quotes)
@@ -205,7 +220,14 @@ def load_sources(path: Path) -> Sources:
         )
         for i, src in enumerate(model.sources)
     )
-    return Sources(path=path, sources=sources, as_of=model.as_of, archives=tuple(model.archives))
+    return Sources(
+        path=path,
+        sources=sources,
+        as_of=model.as_of,
+        archives=tuple(model.archives),
+        article=article,
+        article_line=article_line,
+    )
 
 
 def _yaml_scalar(value: str) -> str:

@@ -27,12 +27,15 @@ from .archive import (
     order_captures,
 )
 from .cache import Cache
+from .errors import InputError
 from .extract import amp_url, hidden_texts, main_text, page_text
 from .fetch import Fetcher, FetchSettings
 from .match import Normalized, match_quote, norm, normalize
 from .models import (
     ArchiveMiss,
+    Article,
     Page,
+    Quote,
     QuoteResult,
     Report,
     Snapshot,
@@ -59,6 +62,7 @@ class Options:
     wayback_url: str | None = DEFAULT_WAYBACK_URL  # None: no CDX archive
     mementos: tuple[str, ...] = ()  # Memento archives, asked after the Wayback one
     use_archive: bool = True
+    check_names: bool = False  # check an article's quoted names and titles too
     max_captures: int = 3  # other captures tried when a quote is not in the closest one
     always_archive: bool = False  # read a capture even when every quote is verified live
     render: bool = False  # draw the live page in a headless Chromium for quotes not found
@@ -299,6 +303,86 @@ async def check_all(
             task.cancel()
 
 
+def read_article_file(path: Path, sources: Sources | None = None) -> Article:
+    """Read an article file (Markdown, HTML or text, by suffix); InputError if unreadable."""
+    from .article import article_format
+    from .attribution import read_article
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the article: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: the article is not UTF-8 text") from None
+    return read_article(text, article_format(path.name), str(path), sources)
+
+
+async def read_article_url(url: str, fetcher: Fetcher, sources: Sources | None = None) -> Article:
+    """Fetch an article and read it; raise InputError if it cannot be read."""
+    from .article import article_format
+    from .attribution import read_article
+    from .extract import decode
+
+    page = await fetcher.fetch(url)
+    if isinstance(page, Unavailable):
+        raise InputError(f"{url}: cannot read the article: {page.status.value}: {page.reason}")
+    fmt = article_format(page.final_url, page.content_type)
+    return read_article(decode(page.body, page.content_type), fmt, url, sources)
+
+
+async def load_article(location: str, fetcher: Fetcher, sources: Sources | None) -> Article:
+    """An article from a file path or an http(s) URL."""
+    if location.startswith(("http://", "https://")):
+        return await read_article_url(location, fetcher, sources)
+    return read_article_file(Path(location), sources)
+
+
+def _key(text: str) -> str:
+    return norm(text).strip(" '\".,;:!?")
+
+
+def merge_article(
+    sources: Sources, article: Article, check_names: bool = False
+) -> tuple[Sources, tuple[QuoteResult, ...]]:
+    """Add the article's quotes to the sources they are tied to; return those tied to none.
+
+    A quote given in sources.yaml wins over the same quote found in the article (it only gains
+    the article's line); a quote found twice is checked once.
+    """
+    given = {_key(q.text): (s.id, i) for s in sources.sources for i, q in enumerate(s.quotes)}
+    ids = {s.id for s in sources.sources}
+    at: dict[tuple[str, int], Quote] = {}
+    added: dict[str, list[Quote]] = {}
+    unattributed: list[QuoteResult] = []
+    seen: set[tuple[str | None, str]] = set()
+    for aq in article.quotes:
+        if not (aq.checked or check_names):
+            continue
+        key = _key(aq.text)
+        quote = Quote(aq.text, aq.speaker, None, aq.line, aq.column, aq.cue)
+        if key in given:
+            at.setdefault(given[key], quote)
+        elif (aq.source_id, key) not in seen:
+            seen.add((aq.source_id, key))
+            if aq.source_id in ids:
+                added.setdefault(aq.source_id, []).append(quote)
+            else:
+                unattributed.append(QuoteResult("", quote, Verdict.UNATTRIBUTED))
+    merged = []
+    for s in sources.sources:
+        quotes = [
+            replace(q, article_line=f.article_line, article_column=f.article_column, cue=f.cue)
+            if (f := at.get((s.id, i)))
+            else q
+            for i, q in enumerate(s.quotes)
+        ]
+        merged.append(replace(s, quotes=(*quotes, *added.get(s.id, []))))
+    return replace(sources, sources=tuple(merged)), tuple(unattributed)
+
+
 def archive_urls(sources: Sources, options: Options) -> tuple[list[str], list[str]]:
     """The Wayback (CDX) archives and the Memento archives a run asks, in order."""
     if not options.use_archive:
@@ -342,7 +426,11 @@ async def verify(
     # The archives the user named are trusted, though they may run on this machine.
     fetcher = fetcher or Fetcher(options.fetch, trusted_origins=[*wayback, *mementos])
     done: dict[str, SourceResult] = {}
+    unattributed: tuple[QuoteResult, ...] = ()
     async with fetcher:
+        if sources.article:
+            article = await load_article(sources.article, fetcher, sources)
+            sources, unattributed = merge_article(sources, article, options.check_names)
         archives = None
         if options.use_archive:
             archives = make_archives(fetcher, wayback, mementos, options, on_wait)
@@ -351,7 +439,15 @@ async def verify(
             if on_result is not None:
                 on_result(result)
     ordered = tuple(done[s.id] for s in sources.sources)
-    return Report(sources.path, ordered, started, clock(), sources.as_of)
+    return Report(
+        sources.path,
+        ordered,
+        started,
+        clock(),
+        sources.as_of,
+        article=sources.article,
+        unattributed=unattributed,
+    )
 
 
 def verify_file(path: str | Path, options: Options | None = None) -> Report:

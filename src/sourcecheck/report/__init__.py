@@ -142,12 +142,26 @@ def source_state(r: SourceResult) -> str:
 def summary(report: Report) -> str:
     """One line of counts, e.g. "7 quotes: 5 verified, 1 altered, 0 not found, 1 unavailable"."""
     c = report.counts
-    parts = [f"{c[v]} {v.value.replace('_', ' ')}" for v in Verdict]
+    parts = [f"{c[v]} {v.value.replace('_', ' ')}" for v in shown_verdicts(report)]
     readable = sum(1 for r in report.results if r.readable)
+    quotes = len(report.quotes) + len(report.unattributed)
     return (
-        f"{_count(len(report.quotes), 'quote')}: {', '.join(parts)}; "
+        f"{_count(quotes, 'quote')}: {', '.join(parts)}; "
         f"{_count(len(report.results), 'source')}, {readable} readable"
     )
+
+
+def shown_verdicts(report: Report) -> list[Verdict]:
+    """The verdicts a summary counts: "unattributed" only when an article was read."""
+    return [v for v in Verdict if v is not Verdict.UNATTRIBUTED or report.article is not None]
+
+
+def origin(q: QuoteResult, article: str | None) -> str:
+    """Where a quote is in the article, "article.md:12:5", when it was found there."""
+    if q.quote.article_line is None:
+        return ""
+    name = clean(article or "article")
+    return f"{name}:{q.quote.article_line}:{q.quote.article_column or 1}"
 
 
 def _count(n: int, noun: str) -> str:

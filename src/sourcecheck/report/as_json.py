@@ -62,6 +62,9 @@ def _quote(q: QuoteResult) -> dict[str, Any]:
         "text": q.quote.text,
         "speaker": q.quote.speaker,
         "line": q.quote.line,
+        "article_line": q.quote.article_line,
+        "article_column": q.quote.article_column,
+        "cue": q.quote.cue,
         "verdict": q.verdict.value,
         "where": q.where.value if q.where else None,
         "snapshot": q.snapshot.timestamp if q.snapshot else None,
@@ -78,16 +81,18 @@ def render_json(report: Report) -> str:
     doc = {
         "sourcecheck": __version__,
         "sources_file": str(report.sources_path),
+        "article": report.article,
         "as_of": report.as_of.isoformat() if report.as_of else None,
         "started": report.started.isoformat(),
         "finished": report.finished.isoformat(),
         "summary": {
             **{v.value: n for v, n in report.counts.items()},
-            "quotes": len(report.quotes),
+            "quotes": len(report.quotes) + len(report.unattributed),
             "sources": len(report.results),
             "exit_code": int(report.exit_status),
         },
         "sources": [_source(r) for r in report.results],
         "quotes": [_quote(q) for q in report.quotes],
+        "unattributed": [_quote(q) for q in report.unattributed],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -5,7 +5,18 @@ from __future__ import annotations
 import re
 
 from ..models import QuoteResult, Report, SourceResult, Verdict
-from . import agreement, clean, one_line, place, snapshot_date, source_state, summary, where_label
+from . import (
+    agreement,
+    clean,
+    one_line,
+    origin,
+    place,
+    shown_verdicts,
+    snapshot_date,
+    source_state,
+    summary,
+    where_label,
+)
 from . import md_text as md
 
 _ICONS = {
@@ -13,6 +24,7 @@ _ICONS = {
     Verdict.ALTERED: "⚠️",
     Verdict.NOT_FOUND: "❌",
     Verdict.UNAVAILABLE: "⛔",
+    Verdict.UNATTRIBUTED: "❓",
 }
 
 
@@ -54,7 +66,7 @@ def _indent(block: str) -> str:
     return "\n".join("  " + line for line in block.splitlines())
 
 
-def _section(r: SourceResult) -> list[str]:
+def _section(r: SourceResult, article: str | None) -> list[str]:
     s = r.source
     title = s.title or s.id
     lines = [f"## {md(title)} (`{one_line(s.id).replace('`', '')}`)", ""]
@@ -75,7 +87,8 @@ def _section(r: SourceResult) -> list[str]:
         if q.snapshot is not None and q.where is not None and q.where.value == "archive":
             where = _link(where, q.snapshot.url)
         speaker = f" ({md(q.quote.speaker)})" if q.quote.speaker else ""
-        other = "".join(f"; {note}" for note in (place(q), agreement(q)) if note)
+        notes = (place(q), agreement(q), md(origin(q, article)))
+        other = "".join(f"; {note}" for note in notes if note)
         lines.append(
             f"{n}. {_ICONS[q.verdict]} **{q.verdict.value}**, {where}{other}{speaker}: "
             f"“{md(q.quote.text)}”"
@@ -100,10 +113,19 @@ def render_markdown(report: Report) -> str:
         "",
         "| Verdict | Quotes |",
         "|---|---:|",
-        *(f"| {_ICONS[v]} {v.value} | {c[v]} |" for v in Verdict),
+        *(f"| {_ICONS[v]} {v.value} | {c[v]} |" for v in shown_verdicts(report)),
         "",
         f"**{md(summary(report))}**",
         "",
     ]
-    body = [line for r in report.results for line in _section(r)]
+    body = [line for r in report.results for line in _section(r, report.article)]
+    if report.unattributed:
+        body += ["## Quotes not tied to any source", ""]
+        body += [
+            f"{n}. {_ICONS[q.verdict]} {md(origin(q, report.article))}"
+            + (f" ({md(q.quote.speaker)})" if q.quote.speaker else "")
+            + f": “{md(q.quote.text)}”"
+            for n, q in enumerate(report.unattributed, 1)
+        ]
+        body.append("")
     return "\n".join(head + body).rstrip() + "\n"

@@ -9,13 +9,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ..models import Report, Verdict
-from . import clean, one_line, place, source_state, summary, where_label
+from . import clean, one_line, origin, place, source_state, summary, where_label
 
 STYLES = {
     Verdict.VERIFIED: "bold green",
     Verdict.ALTERED: "bold yellow",
     Verdict.NOT_FOUND: "bold red",
     Verdict.UNAVAILABLE: "bold magenta",
+    Verdict.UNATTRIBUTED: "bold cyan",
 }
 
 
@@ -40,14 +41,15 @@ def render_table(report: Report, *, color: bool = False, width: int = 100) -> st
     table.add_column("Quote", overflow="fold", ratio=3)
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Where", no_wrap=True)
-    for q in report.quotes:
+    for q in (*report.quotes, *report.unattributed):
+        notes = "".join(f"\n({note})" for note in (origin(q, report.article), place(q)) if note)
         table.add_row(
-            Text(clean(q.source_id)),
-            Text(one_line(q.quote.text, 70)) + Text(f"\n({place(q)})" if place(q) else "", "dim"),
+            Text(clean(q.source_id) or "?"),
+            Text(one_line(q.quote.text, 70)) + Text(notes, "dim"),
             Text(q.verdict.value, style=STYLES[q.verdict]),
             Text(where_label(q)),
         )
-    if report.quotes:
+    if report.quotes or report.unattributed:
         console.print(table)
 
     for q in report.quotes:
