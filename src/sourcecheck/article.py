@@ -455,9 +455,19 @@ def _paragraphs(source: str) -> list[list[tuple[int, str]]]:
     return paras
 
 
+_NOT_LAST = {"that", "as", "is", "are", "was", "were", "said", "says", "wrote", "writes", "claims",
+             "reads", "the", "a", "an", "of", "to", "and", "but", "or", "by", "with"}  # fmt: skip
+
+
 def _looks_like_heading(line: str) -> bool:
     words = line.split()
-    return 0 < len(words) <= 10 and line.rstrip()[-1:] not in '.!?:;,"”’»' and line[:1].isupper()
+    return (
+        0 < len(words) <= 10
+        and line.rstrip()[-1:] not in '.!?:;,"”’»)]'
+        and line[:1].isupper()
+        and not any(mark in line for mark in '“”"«»„')
+        and words[-1].lower() not in _NOT_LAST
+    )
 
 
 # ----------------------------------------------------------------------------- reading a file
@@ -557,6 +567,10 @@ _OPEN_AFTER = "([{—–-/:"
 def _flanks(text: str, i: int) -> tuple[bool, bool]:
     """Whether the mark at ``i`` can open, and whether it can close, a quote."""
     c = text[i]
+    if c in "「『":  # CJK corner brackets are never anything but quote marks
+        return True, False
+    if c in "」』":
+        return False, True
     prev = text[i - 1] if i else " "
     nxt = text[i + 1] if i + 1 < len(text) else " "
     if c in "’'" and prev.isalnum() and nxt.isalnum():
@@ -780,7 +794,10 @@ def _ref_like(b: Block) -> bool:
     words = b.text.split()
     if not words or len(words) > 45 or b.kind not in ("p", "li"):
         return False
-    if b.links or _URL.search(b.text) or _LABEL.match(b.text):
+    if _LABEL.match(b.text) or (len(words) <= 30 and _URL.search(b.text)):
+        return True
+    linked = sum(e - s for s, e, _ in b.links)
+    if len(words) <= 30 and linked * 2 >= len(b.text):
         return True
     titled = re.search(r"[“\"«„‘]\s*[^\W\d_]", b.text) is not None and len(words) <= 30
     if titled and _capitalized_share(b.text.split("“")[0].split('"')[0]) >= 0.6:
@@ -808,7 +825,9 @@ def reference_blocks(blocks: list[Block]) -> list[int]:
         if not _ref_like(blocks[i]):
             break
         run.insert(0, i)
-    if len(run) >= 2 or (run and (blocks[run[0]].links or _URL.search(blocks[run[0]].text))):
+    if len(run) >= 2 or (
+        run and (_LABEL.match(blocks[run[0]].text) or _URL.search(blocks[run[0]].text))
+    ):
         return run
     return []
 

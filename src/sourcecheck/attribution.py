@@ -407,7 +407,7 @@ class _Attributor:
     def by_marker(self, block: int, end: int, stop: int) -> tuple[str, str] | None:
         b = self.blocks[block]
         labels = [label for at, label in b.markers if end <= at <= max(stop, end + 3)]
-        m = _MARKER.match(b.text[end:stop])
+        m = _MARKER.match(b.text[end : end + 16])  # "…” [2]" may start the next sentence
         if m:
             labels.insert(0, m.group(1))
         for label in labels:
@@ -558,6 +558,12 @@ class _Attributor:
             q.source, q.cue = found[0], found[1].replace("named", "named nearby")
 
 
+def _word_count(text: str) -> int:
+    words = len(re.findall(r"[^\W_]+(?:[’'\-][^\W_]+)*", text))
+    cjk = len(re.findall(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", text))
+    return max(words, cjk // 2)  # CJK writes no spaces: count two characters as a word
+
+
 def attribute(
     parsed: Parsed, found: list[Found], candidates: list[Candidate]
 ) -> list[ArticleQuote]:
@@ -572,11 +578,11 @@ def attribute(
         if kind is QuoteKind.QUOTE:
             text = text.rstrip(",").strip()
             before = parsed.blocks[first[0]].text[: max(0, first[1] - 1)]
-            if len(re.findall(r"[^\W_]+(?:[’'\-][^\W_]+)*", text)) <= 3:
+            if _word_count(text) <= 3:
                 kind, text = QuoteKind.NAME, text.strip(" ,.;:!?")
             elif _TITLED.search(before):
                 kind, text = QuoteKind.TITLE, text.strip(" ,.;:")
-        if not text:
+        if not any(ch.isalnum() for ch in text):
             continue
         quotes.append(_Quote(f, text, kind, first[0], first[1], final[2], final[0]))
     for q in quotes:
