@@ -85,7 +85,7 @@ def test_every_key_is_read(tmp_path: Path) -> None:
             "sources:\n  - id: a\n    zzz: 1\n",
             [
                 "F:3: sources[0].zzz: unknown key 'zzz' (valid keys: id, title, publisher, "
-                "url, archive_url, as_of, quotes)"
+                "url, archive_url, as_of, aliases, quotes)"
             ],
             id="unknown-key-lists-valid-keys",
         ),

@@ -38,6 +38,7 @@ class Block:
 
     kind: str  # "p", "quote" (in a block quote), "credit" (a block quote's "— Name"), "h", "li"
     text: str = ""
+    chars: list[str] = field(default_factory=list)  # the text while it is being read
     offsets: list[int] = field(default_factory=list)
     links: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, href)
     q_spans: list[tuple[int, int]] = field(default_factory=list)  # HTML <q> elements
@@ -69,23 +70,25 @@ class _Builder:
         assert b is not None
         for i, ch in enumerate(text):
             if ch.isspace() or ch == "\u00ad":
-                if ch == "\u00ad" or not b.text or b.text[-1] == " ":
+                if ch == "\u00ad" or not b.chars or b.chars[-1] == " ":
                     continue
                 ch = " "
-            b.text += ch
+            b.chars.append(ch)
             b.offsets.append(at + i if exact else at)
 
     @property
     def here(self) -> int:
-        return len(self.block.text) if self.block else 0
+        return len(self.block.chars) if self.block else 0
 
     def end(self) -> None:
         b = self.block
         self.block = None
         if b is None:
             return
-        while b.text.endswith(" "):
-            b.text, b.offsets = b.text[:-1], b.offsets[:-1]
+        while b.chars and b.chars[-1] == " ":
+            b.chars.pop()
+            b.offsets.pop()
+        b.text, b.chars = "".join(b.chars), []
         if b.text:
             self.blocks.append(b)
 
@@ -153,6 +156,7 @@ class _HTMLReader(HTMLParser):
         self.out = out
         self.line_starts = _line_starts(source)
         self.stack: list[str] = []
+        self.open: dict[str, int] = {}  # how many of each tag are open, to ask without a scan
         self.skipping = 0
         self.has_main = re.search(r"<(?:article|main)\b", source, re.I) is not None
         self.groups: list[int] = []
@@ -169,7 +173,7 @@ class _HTMLReader(HTMLParser):
         return self.base + self.line_starts[line - 1] + col
 
     def _inside(self, *tags: str) -> bool:
-        return any(t in self.stack for t in tags)
+        return any(self.open.get(t) for t in tags)
 
     def _new_block(self, tag: str) -> None:
         kind, extra = "p", dict[str, object]()
@@ -202,6 +206,7 @@ class _HTMLReader(HTMLParser):
                 self.out.add(" ", self._at())
             return
         self.stack.append(tag)
+        self.open[tag] = self.open.get(tag, 0) + 1
         if self.skipping or tag in _SKIP:
             self.skipping += 1
             return
@@ -227,10 +232,11 @@ class _HTMLReader(HTMLParser):
             self.out.start("credit", group=self.groups[-1], cite=self.cites[-1])
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _VOID or tag not in self.stack:
+        if tag in _VOID or not self.open.get(tag):
             return
         while self.stack:
             open_tag = self.stack.pop()
+            self.open[open_tag] -= 1
             self._close(open_tag)
             if open_tag == tag:
                 break
@@ -651,6 +657,7 @@ def find_quotes(
         b = blocks[bi]
         nxt = blocks[order[n + 1]] if n + 1 < len(order) else None
         ignored: set[int] = set()
+        rescans = 0
         while True:
             stack: list[tuple[str, int]] = []
             cont = -1
@@ -660,16 +667,22 @@ def find_quotes(
                     cont = lead
                     stack = [(pending[0], lead)]
             spans, left, strays = _scan(b.text, stack, ignored | {cont}, singles)
-            if left and left[0][1] not in (cont,) and left[0][0] not in _DOUBLE:
-                ignored.add(left[0][1])  # an unclosed single mark: an elision, read on
+            rescans += 1
+            if rescans > 4:  # every mark left open is set aside at once: a few rounds at most
+                left = []
+            singles_open = [at for c, at in left if c not in _DOUBLE and at != cont]
+            if singles_open:
+                ignored.update(singles_open)  # an unclosed single mark: an elision, read on
                 continue
             if left and (nxt is None or not nxt.text.lstrip().startswith(left[0][0])):
                 if left[0][1] == cont and pending is not None:
                     notes.append((pending[1][0][0], pending[1][0][1] - 1, "unclosed"))
                     pending = None
                     cont = -1
-                ignored.add(left[0][1])
-                notes.append((bi, left[0][1], "unclosed"))
+                for _, at in left:
+                    if at != cont:
+                        ignored.add(at)
+                        notes.append((bi, at, "unclosed"))
                 continue
             break
         for at in strays:

@@ -337,6 +337,9 @@ async def load_article(location: str, fetcher: Fetcher, sources: Sources | None)
     """An article from a file path or an http(s) URL."""
     if location.startswith(("http://", "https://")):
         return await read_article_url(location, fetcher, sources)
+    if sources is not None and sources.article_line and not Path(location).is_file():
+        where = f"{sources.path}:{sources.article_line}"
+        raise InputError(f"{where}: article: no such file: {location}")
     return read_article_file(Path(location), sources)
 
 
