@@ -112,7 +112,13 @@ _SKIP = {
     "select",
     "textarea",
 }
-_CHROME = {"header", "footer", "aside"}  # skipped outside <article>/<main> when a page has one
+_CHROME = {"header", "footer", "aside"}  # a page's own, outside <article>/<main>: skipped
+# Classes and ids of what is around an article, not in it: comments, sidebars, share buttons...
+_BOILERPLATE = re.compile(
+    r"(?:^|[\s_-])(?:comments?|sidebar|share|sharing|social|related|newsletter|promo|advert|ads?|"
+    r"subscribe|menu|breadcrumbs?|cookies?|footer|widget|navbar|masthead)(?:$|[\s_-])",
+    re.I,
+)
 _BLOCK_TAGS = {
     "p",
     "div",
@@ -210,7 +216,11 @@ class _HTMLReader(HTMLParser):
         if self.skipping or tag in _SKIP:
             self.skipping += 1
             return
-        if tag in _CHROME and self.has_main and not self._inside("article", "main", "blockquote"):
+        boilerplate = _BOILERPLATE.search(f"{a.get('class') or ''} {a.get('id') or ''}")
+        if (tag in _CHROME or boilerplate) and not self._inside("article", "main", "blockquote"):
+            self.skipping += 1
+            return
+        if boilerplate and not self._inside("blockquote"):
             self.skipping += 1
             return
         if tag == "blockquote":
@@ -313,6 +323,7 @@ def _read_html(source: str, base: int = 0, out: _Builder | None = None) -> _HTML
 
 # ----------------------------------------------------------------------------- Markdown
 
+_LABEL_LINE = re.compile(r"^\[\^?\w+\]:?\s")
 _HTML_INLINE = re.compile(r"<(/?)(q|a|sup|cite)\b([^>]*)>", re.I)
 _HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.I)
 
@@ -356,7 +367,7 @@ def _read_markdown(source: str) -> _Builder:
 def _inline(children: Sequence[object], source: str, cursor: int, hi: int, out: _Builder) -> None:
     """Add the text of an inline token's children, finding each piece in the file."""
     links: list[tuple[int, str]] = []
-    for child in children:
+    for i, child in enumerate(children):
         kind = getattr(child, "type", "")
         content: str = getattr(child, "content", "")
         if kind in ("text", "code_inline"):
@@ -367,7 +378,13 @@ def _inline(children: Sequence[object], source: str, cursor: int, hi: int, out: 
             else:  # an escape or entity changed the text: place it where we are
                 out.add(content, cursor, exact=False)
         elif kind in ("softbreak", "hardbreak"):
-            out.add(" ", cursor, exact=False)
+            following = getattr(children[i + 1], "content", "") if i + 1 < len(children) else ""
+            if _LABEL_LINE.match(following) and out.block is not None:
+                # "[^1]: ..." / "[1] ..." lines of one paragraph: each its own entry
+                b = out.block
+                out.start(b.kind, group=b.group, level=b.level)
+            else:
+                out.add(" ", cursor, exact=False)
         elif kind == "link_open":
             links.append((out.here, str(getattr(child, "attrs", {}).get("href", ""))))
         elif kind == "link_close" and links and out.block is not None:
@@ -394,7 +411,7 @@ def _inline(children: Sequence[object], source: str, cursor: int, hi: int, out: 
 
 # ----------------------------------------------------------------------------- plain text
 
-_BULLET = re.compile(r"^\s*(?:[-*•·]|(\d+)[.)])\s+")
+_BULLET = re.compile(r"^\s*(?:[-*•·]|(\d{1,3})[.)]|\[(\d{1,3})\])\s+")
 _UNDERLINE = re.compile(r"^\s*(?:=+|-+)\s*$")
 
 
@@ -419,7 +436,7 @@ def _read_text(source: str) -> _Builder:
             was_indented = True
         else:
             was_indented = False
-        for at, line in lines:
+        for k, (at, line) in enumerate(lines):
             body = line.lstrip()
             skip = len(line) - len(body)
             if quoted:
@@ -428,16 +445,22 @@ def _read_text(source: str) -> _Builder:
                 body = body2
             bullet = _BULLET.match(body)
             if quoted or indented:
-                if out.block is None:
-                    credit = re.match(r"^(?:[—–―~]|--?)\s*\S", body) is not None
-                    out.start("credit" if credit and out.blocks else "quote", group=group)
+                if _DASH_CREDIT.match(body) and (out.block is not None or out.blocks):
+                    out.start("credit", group=group)  # "— Jane Doe, Mayor" under a block quote
+                elif out.block is None:
+                    out.start("quote", group=group)
             elif bullet:
-                out.start("li", number=bullet.group(1))
+                out.start("li", number=bullet.group(1) or bullet.group(2))
                 skip += bullet.end()
                 body = body[bullet.end() :]
             elif out.block is None:
-                heading = len(lines) == 1 and _looks_like_heading(body)
+                listed = k + 1 < len(lines) and _BULLET.match(lines[k + 1][1].lstrip())
+                heading = (len(lines) == 1 or (k == 0 and listed)) and _looks_like_heading(body)
                 out.start("h" if heading else "p", level=2 if heading else 0)
+                if heading:
+                    out.add(body, at + skip)
+                    out.end()
+                    continue
             out.add(body + " ", at + skip)
         out.end()
     return out
@@ -487,10 +510,13 @@ class Parsed:
     blocks: list[Block]
     title: str | None = None
     published: dt.date | None = None
+    starts: list[int] = field(default_factory=list)
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a file offset."""
-        starts = _line_starts(self.source)
+        if not self.starts:
+            self.starts = _line_starts(self.source)
+        starts = self.starts
         line = bisect_right(starts, offset)
         return line, offset - starts[line - 1] + 1
 

@@ -146,6 +146,14 @@ class Mention:
     end: int
     ids: tuple[str, ...]  # the sources that name fits (more than one: an ambiguity)
     text: str
+    governed: bool = False  # after "told", "to", "in", "by", "according to": where it was said
+
+
+# A name right after these is where the words were said or printed, not who said them:
+# "told the Ledger", "in a statement to HBJ", "as reported by The Boston Globe".
+_GOVERNED = re.compile(
+    r"\b(?:to|told|tells|in|by|on|with|from|according to|via|for)\s+(?:the\s+|a\s+)?\Z", re.I
+)
 
 
 class Namer:
@@ -218,7 +226,10 @@ class Namer:
                     out[-1] = Mention(mention.start, mention.end, both, mention.text)
                 continue
             out.append(mention)
-        return out
+        return [
+            Mention(m.start, m.end, m.ids, m.text, _GOVERNED.search(text, 0, m.start) is not None)
+            for m in out
+        ]
 
 
 # ----------------------------------------------------------------------------- speakers
@@ -241,6 +252,9 @@ _WHO = rf"(?P<n>{_NAME}|{_PRONOUN})"
 _BEFORE = re.compile(
     rf"{_WHO}\s*,?\s*(?:(?:who|which|has|had|have|also|then|later|once|recently|previously|"
     rf"publicly|\w+ly|would|will|once)\s+)*(?P<v>{_CUE})\b"
+)
+_APPOSITIVE = re.compile(
+    rf"(?P<n>{_NAME})\s*,[^,“”\"«»]{{1,90}},\s*(?:(?:also|then|later|\w+ly)\s+)*(?P<v>{_CUE})\b"
 )
 _AFTER = re.compile(
     rf"^\s*[,;:]?\s*(?:(?P<v1>{_CUE})\s+(?P<n1>{_NAME}|{_PRONOUN})\b|"
@@ -341,6 +355,7 @@ def sentences(text: str, quotes: list[tuple[int, int]]) -> list[tuple[int, int]]
 # ----------------------------------------------------------------------------- tying quotes
 
 _TITLED = re.compile(r"\b(?:titled|entitled|headlined|headline|dubbed|named)\s*,?\s*$", re.I)
+_MARK = re.compile(r"\[\^?(\w+)\]")
 _MARKER = re.compile(r"^\s*[”’\"»]?\s*\[\^?(\w+)\]")
 
 
@@ -379,6 +394,13 @@ class _Attributor:
                 self.spans.setdefault(b, []).append((s, e))
         self.masked = [self._mask(i) for i in range(len(self.blocks))]
         self.mentions = [self.namer.find(t) for t in self.masked]
+        # Surnames of the people the article names in full, so that "Benson" alone is a person.
+        self.surnames = {
+            surname(n)
+            for t in self.masked
+            for n in (clean_name(r.group(0)) for r in _RUN.finditer(t))
+            if n and _is_person(n) and not self.namer.find(n)
+        }
 
     def _mask(self, i: int) -> str:
         text = list(self.blocks[i].text)
@@ -417,7 +439,11 @@ class _Attributor:
 
     def pick(self, mentions: list[Mention], near: int, context: str) -> tuple[str, str] | None:
         """The source named nearest ``near``; a tie between sources is settled by title words."""
-        for m in sorted(mentions, key=lambda m: min(abs(m.start - near), abs(m.end - near))):
+
+        def rank(m: Mention) -> tuple[bool, int]:
+            return not m.governed, min(abs(m.start - near), abs(m.end - near))
+
+        for m in sorted(mentions, key=rank):
             ids = m.ids
             if len(ids) > 1:
                 words = set(_words(context))
@@ -460,8 +486,11 @@ class _Attributor:
             m2 = _COLON.search(pre)
             raw = m2.group("n") if m2 else None
         if raw is None:
-            matches = list(_BEFORE.finditer(pre))
-            raw = matches[-1].group("n") if matches else None
+            matches = [*_BEFORE.finditer(pre), *_APPOSITIVE.finditer(pre)]
+            raw = max(matches, key=lambda x: x.end()).group("n") if matches else None
+        if raw is None and not pre.strip() and block > 0 and not (m and m.group(0)):
+            # A quote opening a paragraph with no cue: the person the paragraph before named.
+            return self._resolve("she", block - 1, len(self.masked[block - 1]))
         if raw is None:
             m3 = _ACCORDING.search(pre) or _ACCORDING.search(post)
             raw = m3.group("n") if m3 else None
@@ -484,7 +513,11 @@ class _Attributor:
                 if pronoun == "it":
                     continue
             people = [n for n in (clean_name(r.group(0)) for r in _RUN.finditer(text)) if n]
-            people = [n for n in people if _is_person(n) and not self.namer.find(n)]
+            people = [
+                n
+                for n in people
+                if (_is_person(n) or n.lower() in self.surnames) and not self.namer.find(n)
+            ]
             if people:
                 return people[-1]
         return None
@@ -556,6 +589,15 @@ class _Attributor:
         found = self.pick(self.mentions[q.block], q.start, q.text + " " + text)
         if found:
             q.source, q.cue = found[0], found[1].replace("named", "named nearby")
+            return
+        # A footnote mark later in the paragraph ("“…,” she said. “…” [2]").
+        b = self.blocks[q.last]
+        marks = [(at, label) for at, label in b.markers if at >= q.end]
+        marks += [(m.start(), m.group(1)) for m in _MARK.finditer(b.text, q.end)]
+        for _, label in sorted(marks):
+            if label in self.by_label:
+                q.source, q.cue = self.by_label[label], f"reference [{label}] in the paragraph"
+                return
 
 
 def _word_count(text: str) -> int:
