@@ -264,7 +264,7 @@ def test_the_seed_article() -> None:
         "same speaker as line 9",
         "named: The Boston Globe",
         "named: The Boston Globe",
-        "named: Fox Latino",
+        "speaker: Fox Latino",
         "named: The New York Immigration Coalition",
     ]
     assert [r.label for r in art.references] == ["1", "2", "3", "4", "5", "6"]
@@ -312,7 +312,7 @@ def one(text: str, fmt: str = "text", srcs: Sources = BOTH) -> ArticleQuote:
             "The National Institutes of Health (NIH) study is out. NIH wrote that “the effect is small but real.”",
             "text",
             "nih",
-            "named: NIH",
+            "speaker: NIH",
         ),
         (
             "Smith said [“we have no money left for it”](http://dailyledger.example/2023/04/01/eastside/).",

@@ -157,7 +157,7 @@ def test_quotes_tied_to_the_ids_and_aliases_of_a_sources_file(tmp_path: Path) ->
         (9, 219, "globe", "named: The Boston Globe"),
         (9, 343, "globe", "named: The Boston Globe"),
         (11, 2, None, None),
-        (11, 155, "fox", "named: Fox Latino"),
+        (11, 155, "fox", "speaker: Fox Latino"),
         (11, 476, "nyic", "named: The New York Immigration Coalition"),
     ]
 

@@ -209,11 +209,14 @@ class Namer:
                     found.append(Mention(m.start(), m.end(), (cid,), m.group(0)))
         for m in _RUN.finditer(text):
             run = m.group(0).rstrip(".")
+            lead = re.match(r"(?:The|A|An)\s+", run)
+            at = m.start() + (lead.end() if lead else 0)
+            run = run[lead.end() :] if lead else run
             bare = run.replace(".", "").removesuffix("s") if run.replace(".", "").isupper() else ""
             acr = self.acronyms.get(bare, set()) | self.acronyms.get(run.replace(".", ""), set())
             fits = acr | self._by_tokens(_words(run))
             if fits:
-                found.append(Mention(m.start(), m.start() + len(run), tuple(sorted(fits)), run))
+                found.append(Mention(at, at + len(run), tuple(sorted(fits)), run))
         # One name per stretch of text: where mentions overlap keep the longest.
         found.sort(key=lambda x: (x.start, -(x.end - x.start)))
         out: list[Mention] = []
@@ -256,6 +259,9 @@ _BEFORE = re.compile(
 _APPOSITIVE = re.compile(
     rf"(?P<n>{_NAME})\s*,[^,“”\"«»]{{1,90}},\s*(?:(?:also|then|later|\w+ly)\s+)*(?P<v>{_CUE})\b"
 )
+_AFTER_APPOSITIVE = re.compile(
+    rf"^\s*[,;:]?\s*(?P<n>{_NAME})\s*,[^,“”\"«»]{{1,90}},\s*(?:\w+ly\s+)?(?P<v>{_CUE})\b"
+)
 _AFTER = re.compile(
     rf"^\s*[,;:]?\s*(?:(?P<v1>{_CUE})\s+(?P<n1>{_NAME}|{_PRONOUN})\b|"
     rf"(?P<n2>{_NAME}|{_PRONOUN})\s+(?:\w+ly\s+)?(?P<v2>{_CUE})\b)"
@@ -297,9 +303,15 @@ _ORG_WORDS = {
 }  # fmt: skip
 
 
+def _last_cue(text: str) -> str | None:
+    """The name or pronoun before the last cue ("Smith said", "Smith, the mayor, said")."""
+    matches = [*_BEFORE.finditer(text), *_APPOSITIVE.finditer(text)]
+    return max(matches, key=lambda x: x.end()).group("n") if matches else None
+
+
 def clean_name(raw: str) -> str | None:
     """A speaker's name without sentence-initial words, titles or roles ("Sheriff", "Ms.")."""
-    tokens = raw.split()
+    tokens = re.split(r"\s+(?:of|from|at)\s+", raw.strip())[0].split()  # "Osei of Lakeland U."
     while tokens and tokens[0].lower().strip(".,") in _NOT_NAMES:
         tokens = tokens[1:]
     last_role = max(
@@ -466,34 +478,40 @@ class _Attributor:
     def speaker(self, q: _Quote) -> str | None:
         if q.kind is QuoteKind.BLOCK:
             if q.found.credit:
-                return clean_name(q.found.credit.split(",")[0])
+                return clean_name(re.split(r",|\bof\b", q.found.credit)[0])
             intro = q.block - 1
             if intro < 0 or self.blocks[intro].kind not in ("p", "li"):
                 return None
             text = self.masked[intro]
             s, _ = self.sentence(intro, len(text) - 1)
-            return self._who(text[s:], "", intro, len(text))
+            return self._who(text[s:], "", intro, len(text), s)
         s, _ = self.sentence(q.block, q.start)
         _, e = self.sentence(q.last, q.end)
         pre = self.masked[q.block][s : max(s, q.start - 1)]
         post = self.masked[q.last][q.end + 1 : e]
-        return self._who(pre, post, q.block, q.start)
+        return self._who(pre, post, q.block, q.start, s)
 
-    def _who(self, pre: str, post: str, block: int, at: int) -> str | None:
-        m = _AFTER.match(post)
-        raw = (m.group("n1") or m.group("n2")) if m else None
+    def _who(self, pre: str, post: str, block: int, at: int, sentence: int) -> str | None:
+        """The speaker named around a quote: after it, before a colon, before a cue, else in the
+        sentence before, else (a quote opening a paragraph) the person the paragraph before named.
+        """
+        raw = None
+        m = _AFTER.match(post) or _AFTER_APPOSITIVE.match(post)
+        if m:
+            raw = m.group("n1") or m.group("n2") if "n1" in m.groupdict() else m.group("n")
         if raw is None:
             m2 = _COLON.search(pre)
             raw = m2.group("n") if m2 else None
         if raw is None:
-            matches = [*_BEFORE.finditer(pre), *_APPOSITIVE.finditer(pre)]
-            raw = max(matches, key=lambda x: x.end()).group("n") if matches else None
-        if raw is None and not pre.strip() and block > 0 and not (m and m.group(0)):
-            # A quote opening a paragraph with no cue: the person the paragraph before named.
-            return self._resolve("she", block - 1, len(self.masked[block - 1]))
+            raw = _last_cue(pre)
         if raw is None:
             m3 = _ACCORDING.search(pre) or _ACCORDING.search(post)
             raw = m3.group("n") if m3 else None
+        if raw is None and not pre.strip() and sentence > 0:
+            s, _ = self.sentence(block, sentence - 1)
+            raw = _last_cue(self.masked[block][s:sentence])  # "…, Vasquez said. “…”"
+        if raw is None and not pre.strip() and sentence == 0 and block > 0 and not post.strip():
+            return self._resolve("she", block - 1, len(self.masked[block - 1]))
         if raw is None:
             return None
         if re.fullmatch(_PRONOUN, raw):
@@ -554,16 +572,14 @@ class _Attributor:
         else:
             lo, _ = self.sentence(q.block, q.start)
             _, hi = self.sentence(q.last, q.end)
+            hi = hi if q.last == q.block else len(b.text)
             context = q.text + " " + b.text[lo:hi]
+            mentions = self.in_range(q.block, lo, hi)
             found = (
                 self.by_link(q.block, q.start - 1, q.end + 1, q.start)
-                or self.by_link(q.block, lo, hi if q.last == q.block else len(b.text), q.start)
+                or self.by_link(q.block, lo, hi, q.start)
                 or self.by_marker(q.last, q.end, hi)
-                or self.pick(
-                    self.in_range(q.block, lo, hi if q.last == q.block else len(b.text)),
-                    q.start,
-                    context,
-                )
+                or self.pick([m for m in mentions if m.governed], q.start, context)
             )
         q.speaker = self.speaker(q)
         if found is None and q.speaker:
@@ -572,8 +588,20 @@ class _Attributor:
                 found = self.pick(named, 0, context)
                 if found:
                     found = (found[0], f"speaker: {q.speaker}")
+        if found is None and q.kind is not QuoteKind.BLOCK:
+            found = self.later_marker(q) or self.pick(mentions, q.start, context)
         if found:
             q.source, q.cue = found
+
+    def later_marker(self, q: _Quote) -> tuple[str, str] | None:
+        """A footnote mark later in the paragraph ("“…,” she said. “…” [2]")."""
+        b = self.blocks[q.last]
+        marks = [(at, label) for at, label in b.markers if at >= q.end]
+        marks += [(m.start(), m.group(1)) for m in _MARK.finditer(b.text, q.end)]
+        for _, label in sorted(marks):
+            if label in self.by_label:
+                return self.by_label[label], f"reference [{label}] in the paragraph"
+        return None
 
     def nearby(self, q: _Quote) -> None:
         """A source named elsewhere in the paragraph (or the paragraph introducing a block)."""
@@ -589,15 +617,6 @@ class _Attributor:
         found = self.pick(self.mentions[q.block], q.start, q.text + " " + text)
         if found:
             q.source, q.cue = found[0], found[1].replace("named", "named nearby")
-            return
-        # A footnote mark later in the paragraph ("“…,” she said. “…” [2]").
-        b = self.blocks[q.last]
-        marks = [(at, label) for at, label in b.markers if at >= q.end]
-        marks += [(m.start(), m.group(1)) for m in _MARK.finditer(b.text, q.end)]
-        for _, label in sorted(marks):
-            if label in self.by_label:
-                q.source, q.cue = self.by_label[label], f"reference [{label}] in the paragraph"
-                return
 
 
 def _word_count(text: str) -> int:
