@@ -495,6 +495,8 @@ def _looks_like_heading(line: str) -> bool:
         and line.rstrip()[-1:] not in '.!?:;,"”’»)]'
         and line[:1].isupper()
         and not any(mark in line for mark in '“”"«»„')
+        and "://" not in line
+        and ". " not in line
         and words[-1].lower() not in _NOT_LAST
     )
 

@@ -249,7 +249,11 @@ _CUE = (
     r"complained|complains|recounted|recounts|confirmed|confirms|estimated|estimates|insisted|"
     r"pointed out|put it|thinks|believes|writes|wrote|explains|says)"
 )
-_NAME = r"(?:[A-Z][\w’'\-]*\.?\s+){0,5}[A-Z][\w’'\-]+"
+# A name: capitalized words, initials ("J."), titles ("Dr."), and "of"/"de"/"van" between them.
+_TOKEN = (
+    r"(?:[A-Z]\.|(?:Mr|Ms|Mrs|Dr|St|Jr|Sr|Prof|Gov|Sen|Rep|Gen|Lt|Col|Sgt|Capt)\.|[A-Z][\w’'\-]*)"
+)
+_NAME = rf"(?:{_TOKEN}\s+(?:(?:of|de|van|von|der|la|le|du|al|bin|da|di)\s+)?){{0,5}}[A-Z][\w’'\-]+"
 _PRONOUN = r"(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Ww]e|I)"
 _WHO = rf"(?P<n>{_NAME}|{_PRONOUN})"
 _BEFORE = re.compile(
@@ -259,6 +263,8 @@ _BEFORE = re.compile(
 _APPOSITIVE = re.compile(
     rf"(?P<n>{_NAME})\s*,[^,“”\"«»]{{1,90}},\s*(?:(?:also|then|later|\w+ly)\s+)*(?P<v>{_CUE})\b"
 )
+# "…, said Katrin Albers, a spokeswoman." (not "said Secure Communities “…”": its object)
+_CUE_FIRST = re.compile(rf"\b(?:said|says|added|wrote)\s+(?P<n>{_NAME})(?=\s*[,.;])")
 _AFTER_APPOSITIVE = re.compile(
     rf"^\s*[,;:]?\s*(?P<n>{_NAME})\s*,[^,“”\"«»]{{1,90}},\s*(?:\w+ly\s+)?(?P<v>{_CUE})\b"
 )
@@ -280,7 +286,8 @@ _ROLES = {
     "editor", "ambassador", "chancellor", "premier", "alderman", "trustee", "deputy", "madam",
     "sir", "dame", "lord", "lady", "herr", "frau", "monsieur", "madame", "mme", "m", "prime",
     "executive", "vice", "coordinator", "organizer", "organiser", "activist", "nurse",
-    "doctor", "pilot", "farmer", "owner", "resident", "student", "teacher", "author",
+    "doctor", "pilot", "farmer", "owner", "resident", "student", "teacher", "author", "member",
+    "leader", "head", "boss", "forecaster",
 }  # fmt: skip
 _NOT_NAMES = {
     "the", "a", "an", "but", "and", "in", "on", "at", "as", "if", "when", "while", "after",
@@ -304,8 +311,8 @@ _ORG_WORDS = {
 
 
 def _last_cue(text: str) -> str | None:
-    """The name or pronoun before the last cue ("Smith said", "Smith, the mayor, said")."""
-    matches = [*_BEFORE.finditer(text), *_APPOSITIVE.finditer(text)]
+    """The speaker of the last cue: "Smith said", "Smith, the mayor, said", "said Smith"."""
+    matches = [*_BEFORE.finditer(text), *_APPOSITIVE.finditer(text), *_CUE_FIRST.finditer(text)]
     return max(matches, key=lambda x: x.end()).group("n") if matches else None
 
 
@@ -647,8 +654,7 @@ def attribute(
             continue
         quotes.append(_Quote(f, text, kind, first[0], first[1], final[2], final[0]))
     for q in quotes:
-        if q.kind in (QuoteKind.QUOTE, QuoteKind.BLOCK):
-            work.attribute(q)
+        work.attribute(q)
     tied: dict[str, tuple[str, _Quote]] = {}
     for q in quotes:
         if q.source and q.speaker and _is_person(q.speaker, least=1):
