@@ -558,9 +558,24 @@ def _date(value: str | None) -> dt.date | None:
         return None
 
 
+def _bare_urls(blocks: list[Block]) -> list[Block]:
+    """URLs written out in the text count as links too."""
+    for b in blocks:
+        for m in _URL.finditer(b.text):
+            url = m.group(0).rstrip(".,;:")
+            if not any(s < m.start() + len(url) and m.start() < e for s, e, _ in b.links):
+                b.links.append((m.start(), m.start() + len(url), url))
+    return blocks
+
+
 def parse(source: str, fmt: str) -> Parsed:
     """Read an article's text (``fmt`` "html", "markdown" or "text") into blocks."""
-    source = source.lstrip("\ufeff")
+    parsed = _parse(source.lstrip("\ufeff"), fmt)
+    parsed.blocks = _bare_urls(parsed.blocks)
+    return parsed
+
+
+def _parse(source: str, fmt: str) -> Parsed:
     if fmt == "html":
         reader = _read_html(source)
         return Parsed(source, reader.out.blocks, reader.page_title, _date(reader.published))
