@@ -115,9 +115,9 @@ def candidates_from_references(refs: list[Reference], links: list[Link]) -> list
 
 # ----------------------------------------------------------------------------- names in text
 
+_RUN_TOKEN = r"[A-Z](?:[\w’'\-&]|\.(?=\w))*"  # a full stop ends a name unless a letter follows
 _RUN = re.compile(
-    r"(?<![\w’'])(?:[A-Z][\w’'\-.&]*)(?:\s+(?:(?:of|and|for|the|de|du|la|&|on|in)\s+)*"
-    r"[A-Z][\w’'\-.&]*)*"
+    rf"(?<![\w’']){_RUN_TOKEN}(?:\s+(?:(?:of|and|for|the|de|du|la|&|on|in)\s+)*{_RUN_TOKEN})*"
 )
 _DEFINED = re.compile(r"([A-Z][\w’'\-.&]*(?:\s+(?:of|and|for|the|&|on)?\s*[A-Z][\w’'\-.&]*)+)"
                       r"\s+\(([A-Z][A-Za-z.&]{1,9})\)")  # fmt: skip
@@ -206,7 +206,10 @@ class Namer:
         if not run:
             return ids
         for toks, cid in self.tokens:
-            if set(run) <= set(toks) and (toks[-1] in run or len(run) * 3 >= len(toks) * 2):
+            # "Varnell" names "Varnell Pharmaceuticals": words like "Inc" need not be said.
+            core = [t for t in toks if t not in _LEGAL] or toks
+            covers = toks[-1] in run or len(set(run) & set(core)) * 3 >= len(core) * 2
+            if set(run) <= set(toks) and covers:
                 ids.add(cid)
         return ids
 
@@ -311,6 +314,9 @@ _NOT_NAMES = {
     "how", "where", "who", "today", "yesterday", "monday", "tuesday", "wednesday", "thursday",
     "friday", "saturday", "sunday", "instead", "under", "over", "by", "from", "to", "of",
 }  # fmt: skip
+# The legal form of a name, which a mention leaves out: "Varnell" for "Varnell Pharmaceuticals".
+_LEGAL = {"inc", "ltd", "corp", "corporation", "company", "co", "group", "pharmaceuticals",
+          "holdings", "llc", "plc", "gmbh", "ag", "sa", "fc", "afc", "labs", "llp"}  # fmt: skip
 _ORG_WORDS = {
     "department", "coalition", "council", "agency", "association", "institute", "university",
     "times", "news", "post", "journal", "globe", "herald", "tribune", "press", "inc", "ltd",
@@ -520,12 +526,12 @@ class _Attributor:
         raw = None
         m = _AFTER.match(post) or _AFTER_APPOSITIVE.match(post)
         if m:
-            raw = m.group("n1") or m.group("n2") if "n1" in m.groupdict() else m.group("n")
+            raw = (m.group("n1") or m.group("n2")) if "n1" in m.groupdict() else m.group("n")
+        if raw is None:
+            raw = _last_cue(pre)
         if raw is None:
             m2 = _COLON.search(pre)
             raw = m2.group("n") if m2 else None
-        if raw is None:
-            raw = _last_cue(pre)
         if raw is None:
             m3 = _ACCORDING.search(pre) or _ACCORDING.search(post)
             raw = m3.group("n") if m3 else None
