@@ -207,7 +207,7 @@ class Namer:
             return ids
         for toks, cid in self.tokens:
             # "Varnell" names "Varnell Pharmaceuticals": words like "Inc" need not be said.
-            core = [t for t in toks if t not in _LEGAL] or toks
+            core = [t for t in toks if t not in _LEGAL and len(t) > 1] or toks
             covers = toks[-1] in run or len(set(run) & set(core)) * 3 >= len(core) * 2
             if set(run) <= set(toks) and covers:
                 ids.add(cid)
@@ -395,6 +395,14 @@ def sentences(text: str, quotes: list[tuple[int, int]]) -> list[tuple[int, int]]
 _TITLED = re.compile(
     r"\b(?:titled|entitled|headlined|headline|dubbed|named)\b(?:\s+[\w’']+){0,3}\s*,?\s*$", re.I
 )
+_DOCUMENT = re.compile(
+    r"\b(?:the|its|their|this|that|his|her)\s+(?:[\w’'\-]+\s+){0,2}(?:draft|memo|report|study|"
+    r"statement|post|paper|letter|article|editorial|announcement|release|document|plan|survey|"
+    r"testimony|filing|minutes|proposal|bill|transcript|newsletter|e-?mail|abstract|advisory|"
+    r"communiqu[ée]|notice|website|site|blog|column|piece|story|book|essay|op-ed|interview|"
+    r"broadcast|programme|podcast|tweet|video|findings|authors|researchers|team)\b",
+    re.I,
+)
 _MARK = re.compile(r"\[\^?(\w+)\]")
 _MARKER = re.compile(r"^\s*[”’\"»]?\s*\[\^?(\w+)\]")
 
@@ -432,8 +440,21 @@ class _Attributor:
                 continue
             for b, s, e in f.pieces:
                 self.spans.setdefault(b, []).append((s, e))
+        self.parsed = parsed
         self.masked = [self._mask(i) for i in range(len(self.blocks))]
         self.mentions = [self.namer.find(t) for t in self.masked]
+        # Where each block refers to one source for sure: a name, a link, a footnote mark.
+        self.referred: list[list[tuple[int, str]]] = []
+        for i, blk in enumerate(self.blocks):
+            refs = [(m.start, m.ids[0]) for m in self.mentions[i] if len(m.ids) == 1]
+            refs += [(s, cid) for s, _, href in blk.links
+                     if (cid := self.by_url.get(url_key(_archived(href))))]  # fmt: skip
+            refs += [
+                (at, self.by_label[label]) for at, label in blk.markers if label in self.by_label
+            ]
+            refs += [(m.start(), self.by_label[m.group(1)]) for m in _MARK.finditer(blk.text)
+                     if m.group(1) in self.by_label]  # fmt: skip
+            self.referred.append(sorted(refs))
         # Surnames of the people the article names in full, so that "Benson" alone is a person.
         self.surnames = {
             surname(n)
@@ -611,15 +632,48 @@ class _Attributor:
             )
         q.speaker = self.speaker(q)
         if found is None and q.speaker:
-            named = self.namer.find(q.speaker)
-            if named and named[0].end - named[0].start >= len(q.speaker) - 3:
-                found = self.pick(named, 0, context)
-                if found:
-                    found = (found[0], f"speaker: {q.speaker}")
+            found = self.speaking_source(q.speaker, context)
         if found is None and q.kind is not QuoteKind.BLOCK:
             found = self.later_marker(q) or self.pick(mentions, q.start, context)
+        if found is None:
+            found = self.anaphora(q)
         if found:
             q.source, q.cue = found
+
+    def speaking_source(self, speaker: str, context: str) -> tuple[str, str] | None:
+        """The source a speaker is: an organisation ("ICE claims"), or an author ("Mendel J.")."""
+        for name in (speaker, speaker.split()[-1]) if _is_person(speaker) else (speaker,):
+            named = self.namer.find(name)
+            if named and named[0].end - named[0].start >= len(name) - 3:
+                found = self.pick(named, 0, context)
+                if found:
+                    return found[0], f"speaker: {speaker}"
+        return None
+
+    def anaphora(self, q: _Quote) -> tuple[str, str] | None:
+        """ "The memo", "the draft", "its statement": the source last referred to before."""
+        lo, _ = self.sentence(q.block, q.start)
+        pre = self.masked[q.block][lo : q.start]
+        if q.kind is QuoteKind.BLOCK or (not pre.strip() and q.block > 0):
+            intro = q.block - 1
+            text = self.masked[intro]
+            s, _ = self.sentence(intro, len(text) - 1)
+            pre = text[s:] if text.rstrip().endswith((":", "that")) else pre
+        m = _DOCUMENT.search(pre)
+        if m is None:
+            return None
+        for b in range(q.block, max(-1, q.block - 4), -1):
+            limit = q.start if b == q.block else len(self.blocks[b].text)
+            refs = [(at, cid) for at, cid in self.referred[b] if at < limit]
+            if refs:
+                at, cid = refs[-1]
+                line, _ = self.position(b, at)
+                return cid, f"{' '.join(m.group(0).split())}: the source named at line {line}"
+        return None
+
+    def position(self, block: int, at: int) -> tuple[int, int]:
+        b = self.blocks[block]
+        return self.parsed.position(b.offsets[min(at, len(b.offsets) - 1)])
 
     def later_marker(self, q: _Quote) -> tuple[str, str] | None:
         """A footnote mark later in the paragraph ("“…,” she said. “…” [2]")."""
@@ -653,6 +707,24 @@ def _word_count(text: str) -> int:
     return max(words, cjk // 2)  # CJK writes no spaces: count two characters as a word
 
 
+# A speaker's tie by where the words were printed ("told the Ledger") beats one by a link.
+_STRENGTH = {"named": 0, "reference": 1, "speaker": 2, "link": 3}
+
+
+def _same_speaker(parsed: Parsed, quotes: list[_Quote], untied: list[_Quote]) -> None:
+    """Tie the quotes of ``untied`` that have none to their speaker's best tie, if any."""
+    tied: dict[str, tuple[str, _Quote]] = {}
+    for q in sorted(quotes, key=lambda q: _STRENGTH.get((q.cue or "x").split()[0].rstrip(":"), 4)):
+        if q.source and q.speaker and _is_person(q.speaker, least=1):
+            tied.setdefault(surname(q.speaker), (q.source, q))
+    for q in untied:
+        hit = tied.get(surname(q.speaker)) if q.source is None and q.speaker else None
+        if hit:
+            source, other = hit
+            line, _ = parsed.position(parsed.blocks[other.block].offsets[other.start])
+            q.source, q.cue = source, f"same speaker as line {line}"
+
+
 def attribute(
     parsed: Parsed, found: list[Found], candidates: list[Candidate]
 ) -> list[ArticleQuote]:
@@ -676,23 +748,12 @@ def attribute(
         quotes.append(_Quote(f, text, kind, first[0], first[1], final[2], final[0]))
     for q in quotes:
         work.attribute(q)
-    tied: dict[str, tuple[str, _Quote]] = {}
-    # A speaker's tie by where the words were printed ("told the Ledger") beats one by a link.
-    strength = {"named": 0, "reference": 1, "speaker": 2, "link": 3}
-    for q in sorted(quotes, key=lambda q: strength.get((q.cue or "").split(":")[0].split()[0], 4)
-                    if q.cue else 5):  # fmt: skip
-        if q.source and q.speaker and _is_person(q.speaker, least=1):
-            tied.setdefault(surname(q.speaker), (q.source, q))
-    for q in quotes:
-        if q.source is None and q.speaker and q.kind in (QuoteKind.QUOTE, QuoteKind.BLOCK):
-            hit = tied.get(surname(q.speaker))
-            if hit:
-                source, other = hit
-                line, _ = parsed.position(parsed.blocks[other.block].offsets[other.start])
-                q.source, q.cue = source, f"same speaker as line {line}"
-    for q in quotes:
-        if q.source is None and q.kind in (QuoteKind.QUOTE, QuoteKind.BLOCK):
+    checked = [q for q in quotes if q.kind in (QuoteKind.QUOTE, QuoteKind.BLOCK)]
+    _same_speaker(parsed, quotes, checked)
+    for q in checked:
+        if q.source is None:
             work.nearby(q)
+    _same_speaker(parsed, quotes, checked)  # ties found nearby tie their speakers' other quotes
     out = []
     for q in quotes:
         b = parsed.blocks[q.block]
