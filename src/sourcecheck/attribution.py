@@ -363,7 +363,10 @@ def _is_person(name: str, least: int = 2) -> bool:
     return (
         len(tokens) >= least
         and not name.isupper()
-        and not any(t.lower().strip(".,’'s") in _ORG_WORDS for t in tokens)
+        and not any(
+            t.lower().strip(".,").removesuffix("’s").removesuffix("'s") in _ORG_WORDS
+            for t in tokens
+        )
     )
 
 
