@@ -325,7 +325,7 @@ _ORG_WORDS = {
     "services", "network", "radio", "television", "tv", "magazine", "review", "gazette",
     "ledger", "daily", "weekly", "club", "league", "federation", "alliance", "court", "police",
     "hospital", "school", "college", "bank", "fund", "authority", "administration", "program",
-    "project", "campaign", "city", "county", "state", "republic", "states",
+    "project", "campaign", "city", "county", "state", "republic", "states", "district",
 }  # fmt: skip
 
 
@@ -600,7 +600,7 @@ class _Attributor:
             people = [
                 n
                 for n in people
-                if (_is_person(n) or n.lower() in self.surnames) and not self.namer.find(n)
+                if (_is_person(n) or n.lower() in self.surnames) and self._not_an_outlet(n)
             ]
             if people:
                 return people[-1]
@@ -683,14 +683,29 @@ class _Attributor:
         titled = [c.id for c in self.candidates.values() if noun in _words(c.title or "")]
         if len(titled) == 1:  # "their newsletter": the one source titled so
             return titled[0], f"{' '.join(m.group(0).split())}: the source of that title"
+        personal = m.group(0).split()[0].lower() in ("his", "her")
         for b in range(q.block, max(-1, q.block - 4), -1):
             limit = q.start if b == q.block else len(self.blocks[b].text)
             refs = [(at, cid) for at, cid in self.referred[b] if at < limit]
+            if personal:  # "her paper": the last source that is a person (an author)
+                refs = [(at, cid) for at, cid in refs if self.is_author(cid)]
             if refs:
                 at, cid = refs[-1]
                 line, _ = self.position(b, at)
                 return cid, f"{' '.join(m.group(0).split())}: the source named at line {line}"
         return None
+
+    def _not_an_outlet(self, name: str) -> bool:
+        """Whether a name is no source, or a source that is a person (an author)."""
+        return all(self.is_author(cid) for m in self.namer.find(name) for cid in m.ids)
+
+    def is_author(self, cid: str) -> bool:
+        """Whether a source goes by a person's name ("Okonkwo, Adaeze", "Mendel J")."""
+        # A citation's author form: "Surname, First" or "Surname I", never an outlet's name.
+        author = re.compile(r"^[A-Z][\w’'\-]+(?:,\s*[A-Z][\w’'\-]+|\s+[A-Z]\.?)(?:\s|,|$)")
+        return any(
+            author.match(n) and _is_person(n.replace(",", " ")) for n in self.candidates[cid].names
+        )
 
     def position(self, block: int, at: int) -> tuple[int, int]:
         b = self.blocks[block]
