@@ -19,6 +19,7 @@ with the quote and its sentence wins. A quote nothing ties is kept, unattributed
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import pairwise
 from urllib.parse import urlsplit
@@ -246,7 +247,13 @@ class Namer:
                 continue
             out.append(mention)
         return [
-            Mention(m.start, m.end, m.ids, m.text, _GOVERNED.search(text, 0, m.start) is not None)
+            Mention(
+                m.start,
+                m.end,
+                m.ids,
+                m.text,
+                _GOVERNED.search(text[max(0, m.start - 30) : m.start]) is not None,
+            )
             for m in out
         ]
 
@@ -389,11 +396,13 @@ _END = re.compile(r"[.!?…]+[”’\"»)]*\s+(?=[\"“‘«„(\[]?[A-Z0-9])")
 def sentences(text: str, quotes: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The sentences of a block, never ending inside a quote."""
     bounds = [0]
+    spans = sorted(quotes)
     for m in _END.finditer(text):
         at = m.start()
-        if any(s <= at and m.end() <= e + 1 and at < e for s, e in quotes):
+        i = bisect_right(spans, (at, len(text) + 1)) - 1
+        if any(s <= at < e and m.end() <= e + 1 for s, e in spans[max(0, i - 1) : i + 1]):
             continue  # a full stop inside a quote, the quote going on
-        word = re.search(r"([\w.]+)$", text[:at])
+        word = re.search(r"([\w.]+)$", text[max(0, at - 30) : at])
         token = word.group(1).lower() if word else ""
         if token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token):
             continue
@@ -453,6 +462,8 @@ class _Attributor:
             for b, s, e in f.pieces:
                 self.spans.setdefault(b, []).append((s, e))
         self.parsed = parsed
+        self._sentences: dict[int, list[tuple[int, int]]] = {}
+        self._people: dict[int, list[tuple[int, str]]] = {}
         self.masked = [self._mask(i) for i in range(len(self.blocks))]
         self.mentions = [self.namer.find(t) for t in self.masked]
         # Where each block refers to one source for sure: a name, a link, a footnote mark.
@@ -483,7 +494,12 @@ class _Attributor:
         return "".join(text)
 
     def sentence(self, block: int, at: int) -> tuple[int, int]:
-        for s, e in sentences(self.blocks[block].text, self.spans.get(block, [])):
+        """The sentence of a block that holds offset ``at``."""
+        if block not in self._sentences:
+            self._sentences[block] = sentences(self.blocks[block].text, self.spans.get(block, []))
+        spans = self._sentences[block]
+        i = bisect_right(spans, (at, len(self.blocks[block].text) + 1)) - 1
+        for s, e in spans[max(0, i - 1) : i + 2]:
             if s <= at < e or at == e:
                 return s, e
         return 0, len(self.blocks[block].text)
@@ -596,15 +612,23 @@ class _Attributor:
                     return before[-1].text
                 if pronoun == "it":
                     continue
-            people = [n for n in (clean_name(r.group(0)) for r in _RUN.finditer(text)) if n]
-            people = [
-                n
-                for n in people
-                if (_is_person(n) or n.lower() in self.surnames) and self._not_an_outlet(n)
-            ]
+            people = [name for end, name in self.people(b) if end <= len(text)]
             if people:
                 return people[-1]
         return None
+
+    def people(self, block: int) -> list[tuple[int, str]]:
+        """The people a block names, with where each name ends (worked out once a block)."""
+        if block not in self._people:
+            found = []
+            for r in _RUN.finditer(self.masked[block]):
+                name = clean_name(r.group(0))
+                if not name or not (_is_person(name) or name.lower() in self.surnames):
+                    continue
+                if self._not_an_outlet(name):
+                    found.append((r.end(), name))
+            self._people[block] = found
+        return self._people[block]
 
     # -- the whole
 
@@ -774,7 +798,7 @@ def attribute(
         kind = f.kind
         if kind is QuoteKind.QUOTE:
             text = text.rstrip(",").strip()
-            before = parsed.blocks[first[0]].text[: max(0, first[1] - 1)]
+            before = parsed.blocks[first[0]].text[max(0, first[1] - 80) : max(0, first[1] - 1)]
             if _word_count(text) <= 3:
                 kind, text = QuoteKind.NAME, text.strip(" ,.;:!?")
             elif _TITLED.search(before):
