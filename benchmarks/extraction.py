@@ -20,6 +20,7 @@ Targets: span F1 >= 95% and attribution accuracy >= 95%.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections import defaultdict
@@ -36,7 +37,16 @@ from sourcecheck.sources import load_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 SET = ROOT / "tests" / "articles"
-SEED = ROOT.parent / "shared" / "seed" / "secure-communities-article.txt"
+_SEED_NAME = Path("shared", "seed", "secure-communities-article.txt")
+# Read where it lives: $SOURCECHECK_SEED_ARTICLE, next to the project, or under /work.
+SEED = next(
+    (
+        Path(c)
+        for c in (os.environ.get("SOURCECHECK_SEED_ARTICLE"), ROOT.parent / _SEED_NAME)
+        if c and Path(c).is_file()
+    ),
+    Path("/work") / _SEED_NAME,
+)
 SEED_LABELS = SET / "seed.expected.yaml"
 TARGET_F1 = 0.95
 TARGET_ATTRIBUTION = 0.95

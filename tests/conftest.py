@@ -7,6 +7,7 @@ dead page that the archive kept, captures that differ over time, a blocked site,
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,26 @@ from tests.pywb_archive import Capture, PywbArchive
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
+
+# The seed article is read where it lives, next to the project (never copied into it).
+_SEED_NAME = Path("shared", "seed", "secure-communities-article.txt")
+
+
+def seed_article_path() -> Path | None:
+    """Where the seed article is on this machine: $SOURCECHECK_SEED_ARTICLE, ../shared, /work."""
+    candidates = [os.environ.get("SOURCECHECK_SEED_ARTICLE"), ROOT.parent / _SEED_NAME]
+    candidates.append(Path("/work") / _SEED_NAME)
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+
+
+@pytest.fixture
+def seed_article() -> Path:
+    """The seed article's path; the test is skipped, saying why, on a machine without it."""
+    path = seed_article_path()
+    if path is None:
+        pytest.skip(f"the seed article ({_SEED_NAME}) is not on this machine")
+    return path
+
 
 # The real URLs of the top-level sources.yaml and the loopback paths that replay them.
 SEED_URLS = {

@@ -12,8 +12,6 @@ from hypothesis import strategies as st
 from sourcecheck.attribution import read_article
 from sourcecheck.models import Article, ArticleQuote, QuoteKind, Source, Sources
 
-SEED = Path(__file__).parents[2] / "shared" / "seed" / "secure-communities-article.txt"
-
 
 def texts(article: Article, kind: QuoteKind | None = None) -> list[str]:
     return [q.text for q in article.quotes if kind is None or q.kind is kind]
@@ -238,16 +236,16 @@ def test_reference_list_under_a_heading_and_as_a_trailing_run() -> None:
     ]
 
 
-def test_reference_titles_are_not_quotes() -> None:
-    art = read(SEED.read_text())
+def test_reference_titles_are_not_quotes(seed_article: Path) -> None:
+    art = read(seed_article.read_text())
     assert all(q.line < 18 for q in art.quotes)
 
 
 # ----------------------------------------------------------------------------- attribution
 
 
-def test_the_seed_article() -> None:
-    art = read(SEED.read_text())
+def test_the_seed_article(seed_article: Path) -> None:
+    art = read(seed_article.read_text())
     found = [(q.kind.value, q.text[:30], q.source_id, q.speaker) for q in art.quotes]
     assert found == [
         ("name", "Secure Communities", None, None),
@@ -376,9 +374,9 @@ def test_two_pages_of_one_publisher_are_told_apart_by_title_words() -> None:
     assert q.source_id == "ice-sc"
 
 
-def test_titles_of_the_reference_list_name_no_source_in_running_text() -> None:
+def test_titles_of_the_reference_list_name_no_source_in_running_text(seed_article: Path) -> None:
     # "Secure Communities" is a reference's title, but names a program in the text.
-    art = read(SEED.read_text())
+    art = read(seed_article.read_text())
     hodgson = next(q for q in art.quotes if q.text.startswith("isn’t"))
     assert hodgson.cue == "same speaker as line 9"
 
