@@ -421,6 +421,11 @@ def test_verify_checks_the_quotes_of_the_article(
         "quotes": 4,
         "sources": 2,
         "exit_code": 1,
+        "fail_on": ["altered", "not_found", "unattributed", "unavailable"],
+        "failures": [
+            "courier: altered: the library will close on Mondays from March",
+            "(no source): unattributed: this is the worst budget this town has seen in twenty years",
+        ],
     }
     article = (tmp_path / "article.md").read_text(encoding="utf-8")
     taxes, voted, mondays, untied = (
@@ -466,7 +471,16 @@ def test_verify_checks_the_quotes_of_the_article(
         "“the library will close on Mondays from March”"
     ) in report
     tail = report[report.index("## Quotes not tied to any source") :]
-    assert tail == ["## Quotes not tied to any source", "", f"1. ❓ article.md:7:21: “{UNTIED}”"]
+    assert tail == [
+        "## Quotes not tied to any source",
+        "",
+        f"1. ❓ article.md:7:21: “{UNTIED}”",
+        "",
+        "</details>",
+    ]
+    attention = report[report.index("## Needs attention") : report.index("<details>")]
+    assert f"2. ❓ **unattributed** (article.md:7:21): “{UNTIED}”" in attention
+    assert any(line.startswith("1. ⚠️ **altered** in `courier`") for line in attention)
 
     code, out, _ = verify()
     assert code == 1

@@ -421,9 +421,12 @@ _DOCUMENT = re.compile(
     r"statement|post|paper|letter|article|editorial|announcement|release|document|survey|"
     r"testimony|filing|minutes|proposal|transcript|newsletter|e-?mail|abstract|advisory|"
     r"communiqu[ée]|notice|blog|column|piece|story|essay|op-ed|interview|broadcast|"
-    r"programme|podcast|tweet|video)\b",
+    r"programme|podcast|tweet|video)(?:[’']s)?\s+(?:\w+ly\s+|also\s+|then\s+)?"
+    r"(?:says|said|states|stated|reads|read|describes|described|adds|added|notes|noted|argues|"
+    r"argued|concludes|concluded|warns|warned|calls|called|puts it|goes on|went on|claims|"
+    r"claimed|found|finds|sums up|summed up|ends|ended|begins|began|cites|quotes|quoted)\b",
     re.I,
-)
+)  # only as the subject of what is said: "the memo goes on", "its statement said"
 _MARK = re.compile(r"\[\^?(\w+)\]")
 _MARKER = re.compile(r"^\s*[”’\"»]?\s*\[\^?(\w+)\]")
 

@@ -17,7 +17,7 @@ import typer
 
 from . import __version__
 from .models import ExitStatus
-from .report import Format
+from .report import Format, ListFormat
 
 if TYPE_CHECKING:
     from .models import Article, History, Report, SourceResult, Sources
@@ -126,8 +126,59 @@ def _run(sources: Sources, options: Options) -> Report:
 # Options shared by the commands that fetch.
 SourcesArg = Annotated[Path, typer.Argument(metavar="SOURCES", help="The sources.yaml to check.")]
 FormatOpt = Annotated[
-    Format, typer.Option("--format", "-f", help="Output on stdout: table, json or markdown.")
+    Format,
+    typer.Option(
+        "--format", "-f", help="Output: table, json, markdown, junit (XML) or github (annotations)."
+    ),
 ]
+ListFormatOpt = Annotated[
+    ListFormat, typer.Option("--format", "-f", help="Output on stdout: table, json or markdown.")
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write the --format output to this file, not stdout."),
+]
+DEFAULT_FAIL_ON_TEXT = "altered,not_found,unavailable,unattributed"
+FailOnOpt = Annotated[
+    str,
+    typer.Option(
+        "--fail-on",
+        metavar="LIST",
+        help="Verdicts and source statuses that make the exit code 1, comma-separated (the "
+        "rest are warnings): any of verified, altered, not_found, unavailable, unattributed, "
+        "ok, moved, soft_404, dead, blocked, error, no_url; 'none' for never.",
+    ),
+]
+
+
+def _fail_on(text: str) -> frozenset[str]:
+    """The --fail-on list as a set of verdict and status names; a bad name is a usage error."""
+    from .models import SourceStatus, Verdict
+
+    names = {n.strip() for n in text.split(",") if n.strip()}
+    if names == {"none"}:
+        return frozenset()
+    known = {v.value for v in Verdict} | {s.value for s in SourceStatus}
+    unknown = sorted(names - known)
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown verdict or status {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(sorted(known))}, or none)",
+            param_hint="--fail-on",
+        )
+    return frozenset(names)
+
+
+def _write(path: Path, text: str, what: str) -> None:
+    """Write an output file atomically; one line and exit code 2 if it cannot be written."""
+    from .files import write_atomically
+
+    try:
+        write_atomically(path, text)
+    except OSError as exc:
+        raise _fail([f"{path}: cannot write {what}: {exc.strerror}"]) from None
+
+
 WaybackOpt = Annotated[
     str,
     typer.Option(
@@ -222,6 +273,16 @@ def _options(
     )
 
 
+def _from_file(ctx: typer.Context, sources: Sources) -> dict[str, Any]:
+    """The ``settings:`` of sources.yaml that no command-line flag (or variable) overrides."""
+    out = {}
+    for key, value in sources.settings.items():
+        source = ctx.get_parameter_source(key)
+        if source is None or source.name in ("DEFAULT", "DEFAULT_MAP"):
+            out[key] = value
+    return out
+
+
 def _with_article(sources: Sources, article: str) -> Sources:
     """``sources`` reading the article given on the command line."""
     from dataclasses import replace
@@ -240,6 +301,7 @@ def _terminal() -> tuple[bool, int]:
 
 @app.command()
 def verify(
+    ctx: typer.Context,
     sources_file: SourcesArg = Path("sources.yaml"),
     fmt: FormatOpt = Format.TABLE,
     article: Annotated[
@@ -262,6 +324,8 @@ def verify(
         Path | None,
         typer.Option("--report", help="Also write a Markdown report to this file."),
     ] = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = DEFAULT_FAIL_ON_TEXT,
     wayback_url: WaybackOpt = "https://web.archive.org",
     archive: ArchiveOpt = None,
     no_wayback: NoWaybackOpt = False,
@@ -308,6 +372,19 @@ def verify(
     sources = _load(sources_file)
     if article is not None:
         sources = _with_article(sources, article)
+    # `settings:` in sources.yaml, for every option the command line left at its default.
+    given = _from_file(ctx, sources)
+    fail_on = ",".join(given.pop("fail_on")) if "fail_on" in given else fail_on
+    timeout = given.pop("timeout", timeout)
+    max_concurrency = given.pop("max_concurrency", max_concurrency)
+    host_concurrency = given.pop("host_concurrency", host_concurrency)
+    wayback_url = given.pop("wayback_url", wayback_url)
+    no_wayback = given.pop("no_wayback", no_wayback)
+    no_archive = given.pop("no_archive", no_archive)
+    max_captures = given.pop("max_captures", max_captures)
+    always_archive = given.pop("always_archive", always_archive)
+    archive_rate = given.pop("archive_rate", archive_rate)
+    check_names = given.pop("check_names", check_names)
     options = _options(
         check_names=check_names,
         timeout=timeout,
@@ -325,25 +402,25 @@ def verify(
         always_archive=always_archive,
         render=draw,
     )
+    policy = _fail_on(fail_on)
     report = _run(sources, options)
 
     if report_file is not None:
-        try:
-            from .files import write_atomically
-
-            write_atomically(report_file, render(report, Format.MARKDOWN))
-        except OSError as exc:
-            raise _fail([f"{report_file}: cannot write the report: {exc.strerror}"]) from None
+        _write(report_file, render(report, Format.MARKDOWN, fail_on=policy), "the report")
     color, width = _terminal()
-    sys.stdout.write(render(report, fmt, color=color and fmt is Format.TABLE, width=width))
-    raise typer.Exit(report.exit_status)
+    if output is not None:
+        _write(output, render(report, fmt, width=width, fail_on=policy), "the output")
+    else:
+        use_color = color and fmt is Format.TABLE
+        sys.stdout.write(render(report, fmt, color=use_color, width=width, fail_on=policy))
+    raise typer.Exit(report.exit_for(policy))
 
 
 @app.command()
 def history(
     source_id: Annotated[str, typer.Argument(metavar="ID", help="The id of the source.")],
     sources_file: SourcesArg = Path("sources.yaml"),
-    fmt: FormatOpt = Format.TABLE,
+    fmt: ListFormatOpt = ListFormat.TABLE,
     max_captures: Annotated[
         int, typer.Option(min=1, help="Captures read, spread over the source's history.")
     ] = 12,
@@ -394,7 +471,9 @@ def history(
 
     found = _finish(go())
     color, width = _terminal()
-    sys.stdout.write(render_history(found, fmt, color=color and fmt is Format.TABLE, width=width))
+    sys.stdout.write(
+        render_history(found, fmt, color=color and fmt is ListFormat.TABLE, width=width)
+    )
     readable = any(step.matches or step.reason is None for step in found.steps)
     raise typer.Exit(ExitStatus.OK if readable else ExitStatus.CHECK_FAILED)
 
@@ -523,7 +602,7 @@ def quotes(
             "own reference list and links).",
         ),
     ] = None,
-    fmt: FormatOpt = Format.TABLE,
+    fmt: ListFormatOpt = ListFormat.TABLE,
     allow_private: AllowPrivateOpt = False,
     timeout: TimeoutOpt = 60.0,
 ) -> None:
@@ -537,7 +616,9 @@ def quotes(
     sources = _load(sources_file) if sources_file is not None else None
     found = _read_article(article, sources, allow_private, timeout)
     color, width = _terminal()
-    sys.stdout.write(render_article(found, fmt, color=color and fmt is Format.TABLE, width=width))
+    sys.stdout.write(
+        render_article(found, fmt, color=color and fmt is ListFormat.TABLE, width=width)
+    )
 
 
 @app.command()
@@ -578,6 +659,100 @@ def init(
         "check every line marked 'guess'",
         err=True,
     )
+
+
+@app.command()
+def links(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE|URL",
+            help="Markdown, HTML or text files, sources.yaml files (.yaml, .yml), or URLs of "
+            "pages whose links to check.",
+        ),
+    ],
+    fmt: FormatOpt = Format.TABLE,
+    output: OutputOpt = None,
+    accept: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="CODES",
+            help="Status codes that count as ok, e.g. 200..=299,403 (default: "
+            "100..=103,200..=299; '..' without '=' leaves the end out). Repeatable.",
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(metavar="REGEX", help="Check no URL this regex matches. Repeatable."),
+    ] = None,
+    max_concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 128,
+    host_concurrency: Annotated[
+        int, typer.Option(min=1, help="Requests in flight at once to one host.")
+    ] = 8,
+    host_interval: Annotated[
+        float, typer.Option(min=0, help="Seconds between the starts of two requests to one host.")
+    ] = 0.0,
+    max_retries: Annotated[
+        int,
+        typer.Option(min=0, help="Retries of a GET that got no answer, a 429 or a 503."),
+    ] = 2,
+    timeout: TimeoutOpt = 20.0,
+    wayback_url: WaybackOpt = "https://web.archive.org",
+    no_archive: Annotated[
+        bool, typer.Option("--no-archive", help="Suggest no archived copy of broken links.")
+    ] = False,
+    archive_rate: ArchiveRateOpt = 24.0,
+    cache_dir: CacheDirOpt = Path(".sourcecheck-cache"),
+    no_cache: NoCacheOpt = False,
+    allow_private: AllowPrivateOpt = False,
+) -> None:
+    """Check every link in files and pages, and suggest an archived copy of each broken one.
+
+    Exit code 0 when no link is dead, blocked or in error, 1 when any is, 2 when the run cannot
+    be made.
+    """
+    import re
+
+    from .archive import ArchiveSettings
+    from .fetch import FetchSettings
+    from .links import DEFAULT_ACCEPT, LinkOptions, check_links, parse_accept
+    from .report.links import render_links
+
+    try:
+        codes = parse_accept(",".join(accept)) if accept else DEFAULT_ACCEPT
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--accept") from None
+    for pattern in exclude or []:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise typer.BadParameter(f"{pattern!r}: {exc}", param_hint="--exclude") from None
+    fetch = FetchSettings(
+        total_timeout=timeout,
+        read_timeout=min(timeout, 30.0),
+        connect_timeout=min(timeout, 10.0),
+        allow_private=allow_private,
+        max_concurrency=max_concurrency,
+        host_concurrency=host_concurrency,
+    )
+    options = LinkOptions(
+        fetch=fetch,
+        accept=codes,
+        exclude=tuple(exclude or ()),
+        max_retries=max_retries,
+        host_interval=host_interval,
+        wayback_url=None if no_archive else wayback_url,
+        cache_dir=None if no_cache else cache_dir,
+        archive=ArchiveSettings(lookups_per_minute=archive_rate or None),
+    )
+    report = _finish(check_links(inputs, options, on_wait=_tell_wait))
+    color, width = _terminal()
+    if output is not None:
+        _write(output, render_links(report, fmt, width=width), "the output")
+    else:
+        use_color = color and fmt is Format.TABLE
+        sys.stdout.write(render_links(report, fmt, color=use_color, width=width))
+    raise typer.Exit(report.exit_status)
 
 
 def main() -> None:

@@ -8,14 +8,26 @@ Private, loopback and link-local addresses are refused unless ``allow_private`` 
 is made where the socket is opened (``_GuardedBackend``), on the address actually connected to, so
 it holds after every redirect and cannot be dodged by a DNS answer that changes between a check and
 the connection (DNS rebinding).
+
+Under the client, transports stack up (outermost first)::
+
+    _Recorder        keeps every exchange, for --warc
+    _LiveCache       live pages from the on-disk cache, revalidated when older than --max-age
+    network          the guarded network; or _Refuse (--offline), or _Replay (--replay)
+
+so the rest of the program, the archive code included, neither knows nor cares where an
+answer came from. Redirects are followed by the client above them all, so each hop is cached,
+recorded and replayed as the 3xx answer it was.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import ipaddress
 import socket
-from collections.abc import Iterable
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -24,7 +36,8 @@ import httpcore
 import httpx
 
 from . import __version__
-from .models import Page, Response, SourceStatus, Unavailable
+from .cache import DEFAULT_MAX_AGE, Cache
+from .models import Exchange, Page, Response, SourceStatus, Unavailable
 
 USER_AGENT = (
     f"sourcecheck/{__version__} (quote verification; +https://pypi.org/project/sourcecheck/)"
@@ -58,6 +71,8 @@ class FetchSettings:
     host_concurrency: int = 4
     allow_private: bool = False
     user_agent: str = USER_AGENT
+    max_age: float = DEFAULT_MAX_AGE  # how long a cached live page is used without asking
+    offline: bool = False  # make no request: only what the cache holds, whatever its age
 
 
 class AddressRefused(Exception):
@@ -175,11 +190,224 @@ def _sniff(body: bytes) -> str:
     return "text/html" if looks_html else "text/plain"
 
 
+# ----------------------------------------------------------------------------- transports
+
+
+class NotServed(Exception):
+    """Raised by a transport that makes no request (offline, replay) for what it cannot serve."""
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """What a GET is for, carried in its request extensions through every redirect hop: a live
+    page (kept in the live cache), or the made-up path a host's soft 404s are probed with."""
+
+    url: str  # the URL first asked, before any redirect
+    probe: bool = False
+
+
+_ASK = "sourcecheck.ask"
+_FETCHED = "sourcecheck.fetched"  # a response's extension: when it was received (epoch seconds)
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# A cached body is the one received: de-chunked, still in its Content-Encoding.
+_DROPPED = frozenset({"transfer-encoding"})
+# Not renewed by a 304: they describe the stored body (RFC 9111, section 3.2).
+_BODY_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding"})
+
+
+def _site(url: httpx.URL) -> str:
+    return f"{url.scheme}://{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+
+
+def _probe_hop(request: httpx.Request) -> bool:
+    """Whether a request asks for a probe's made-up path itself (not a hop it redirected to).
+
+    Each probe makes up a new path, so a probe is kept and replayed by host, not by URL."""
+    ask = request.extensions.get(_ASK)
+    return isinstance(ask, _Ask) and ask.probe and request.url == httpx.URL(ask.url)
+
+
+def _headers(headers: httpx.Headers) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in headers.multi_items() if k.lower() not in _DROPPED]
+
+
+def _answer(
+    status: int, headers: Iterable[tuple[str, str]], body: bytes, fetched: float
+) -> httpx.Response:
+    """A response made of stored parts; the client decodes its body as it would a received one."""
+    return httpx.Response(
+        status, headers=list(headers), stream=httpx.ByteStream(body), extensions={_FETCHED: fetched}
+    )
+
+
+class _Tee(httpx.AsyncByteStream):
+    """A body passed on as it comes, and handed to ``done`` once read to its end: one left
+    unread (over the size limit, say) is never handed on."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, done: Callable[[bytes], None]) -> None:
+        self._inner, self._done = inner, done
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        chunks: list[bytes] = []
+        async for chunk in self._inner:
+            chunks.append(chunk)
+            yield chunk
+        self._done(b"".join(chunks))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _teed(response: httpx.Response, done: Callable[[bytes], None]) -> httpx.Response:
+    stream = response.stream
+    assert isinstance(stream, httpx.AsyncByteStream)  # a transport's answer is async
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        stream=_Tee(stream, done),
+        extensions=response.extensions,
+    )
+
+
+class _Refuse(httpx.AsyncBaseTransport):
+    """Makes no request: every one is NotServed, with the reason given."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise NotServed(self.reason)
+
+
+class _Replay(httpx.AsyncBaseTransport):
+    """Answers with recorded exchanges, by method and URL; a probe with the host's recorded
+    probe. Anything not recorded is NotServed."""
+
+    def __init__(self, exchanges: Iterable[Exchange]) -> None:
+        self._by_url: dict[tuple[str, str], Exchange] = {}
+        self._probes: dict[str, Exchange] = {}
+        for e in exchanges:
+            self._by_url[(e.method, e.url)] = e
+            if e.probe:
+                self._probes[_site(httpx.URL(e.url))] = e
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if _probe_hop(request):
+            found = self._probes.get(_site(request.url))
+        else:
+            found = self._by_url.get((request.method, str(request.url)))
+        if found is None:
+            raise NotServed("not in the WARC")
+        return _answer(found.http_status, found.headers, found.body, found.date.timestamp())
+
+
+class _LiveCache(httpx.AsyncBaseTransport):
+    """Live pages from the cache (kind ``live``), each hop of a redirect on its own.
+
+    An answer stored less than ``max_age`` ago is used as it is; an older one is asked for again
+    with its validators (If-None-Match, If-Modified-Since), and a 304 renews it. Offline, any
+    stored answer is used, whatever its age. The age is ours, not the site's Cache-Control: news
+    sites send ``no-cache`` or ``max-age=0`` on articles that do not change for days, and a
+    check needs the page, not its freshness by the site's rules. Only successes are stored: 2xx
+    answers, redirects, and a probe's 404 or 410 (the answer a probe asks for).
+    """
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        cache: Cache,
+        max_age: float,
+        offline: bool,
+        clock: Callable[[], float],
+    ) -> None:
+        self._inner, self._cache, self._max_age = inner, cache, max_age
+        self._offline, self._clock = offline, clock
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "GET" or not isinstance(request.extensions.get(_ASK), _Ask):
+            return await self._inner.handle_async_request(request)
+        probe = _probe_hop(request)
+        key = f"probe {_site(request.url)}" if probe else str(request.url)
+        stored = self._cache.get("live", key)
+        if stored is not None:
+            meta, body = stored
+            if self._offline or self._clock() - float(meta["stored"]) < self._max_age:
+                return _answer(meta["http_status"], meta["headers"], body, meta["stored"])
+            validators = {k.lower(): v for k, v in meta["headers"]}
+            if "etag" in validators:
+                request.headers["If-None-Match"] = validators["etag"]
+            if "last-modified" in validators:
+                request.headers["If-Modified-Since"] = validators["last-modified"]
+        response = await self._inner.handle_async_request(request)
+        if response.status_code == 304 and stored is not None:
+            await response.aclose()
+            meta, body = stored
+            renewed = {k.lower() for k in response.headers} - _BODY_HEADERS
+            headers = [(k, v) for k, v in meta["headers"] if k.lower() not in renewed]
+            headers += [(k, v) for k, v in _headers(response.headers) if k.lower() in renewed]
+            meta = {**meta, "headers": headers, "stored": self._clock()}
+            self._cache.put("live", key, meta, body)
+            return _answer(meta["http_status"], headers, body, meta["stored"])
+        status = response.status_code
+        if not (
+            200 <= status < 300
+            or (status in _REDIRECTS and "location" in response.headers)
+            or (probe and status in (404, 410))
+        ):
+            return response
+        meta = {
+            "url": str(request.url),
+            "http_status": status,
+            "headers": _headers(response.headers),
+            "stored": self._clock(),
+        }
+        return _teed(response, lambda body: self._cache.put("live", key, meta, body))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class _Recorder(httpx.AsyncBaseTransport):
+    """Keeps every exchange whose answer was read to its end, in the order they ended."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, clock: Callable[[], float]) -> None:
+        self._inner, self._clock = inner, clock
+        self.exchanges: list[Exchange] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        sent = tuple(request.headers.multi_items())  # before the cache adds its validators
+        probe = _probe_hop(request)
+        response = await self._inner.handle_async_request(request)
+        when = dt.datetime.fromtimestamp(response.extensions.get(_FETCHED) or self._clock(), dt.UTC)
+
+        def keep(body: bytes) -> None:
+            self.exchanges.append(
+                Exchange(
+                    request.method,
+                    str(request.url),
+                    sent,
+                    response.status_code,
+                    tuple(_headers(response.headers)),
+                    body,
+                    when,
+                    probe,
+                )
+            )
+
+        return _teed(response, keep)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 class Fetcher:
     """Fetches URLs with one shared client, global and per-host limits, and the address guard.
 
     ``trusted_origins`` are URLs whose host and port are exempt from the address guard: the
-    archive the user configured, which may well run on this machine.
+    archive the user configured, which may well run on this machine. ``cache`` keeps the live
+    pages that ``fetch`` and ``probe`` get (``settings.max_age``); ``record`` keeps every
+    exchange in ``exchanges``; ``replay`` answers from recorded exchanges instead of the
+    network. With ``settings.offline`` or ``replay`` no request ever leaves the process.
     """
 
     def __init__(
@@ -188,10 +416,24 @@ class Fetcher:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         trusted_origins: Iterable[str] = (),
+        cache: Cache | None = None,
+        record: bool = False,
+        replay: Iterable[Exchange] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.settings = settings or FetchSettings()
+        self.settings = s = settings or FetchSettings()
         trusted = frozenset(_origin(u) for u in trusted_origins)
-        self._transport = transport or _guarded_transport(self.settings, trusted)
+        network: httpx.AsyncBaseTransport
+        if replay is not None:
+            network = _Replay(replay)
+        elif s.offline:
+            network = _Refuse("offline: not in the cache")
+        else:
+            network = transport or _guarded_transport(s, trusted)
+        if cache is not None and cache.directory is not None and replay is None:
+            network = _LiveCache(network, cache, s.max_age, s.offline, clock)
+        self._recorder = _Recorder(network, clock) if record else None
+        self._transport: httpx.AsyncBaseTransport = self._recorder or network
         self._client: httpx.AsyncClient | None = None
         self._global: asyncio.Semaphore | None = None
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -221,6 +463,11 @@ class Fetcher:
             await self._client.aclose()
         self._client = None
 
+    @property
+    def exchanges(self) -> list[Exchange]:
+        """Every exchange read to its end so far, if recording (else none)."""
+        return list(self._recorder.exchanges) if self._recorder else []
+
     def _host_limit(self, url: str) -> asyncio.Semaphore:
         try:
             host = urlsplit(url).hostname or ""
@@ -248,11 +495,12 @@ class Fetcher:
         follow_redirects: bool = True,
         form: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> Response | Unavailable:
         """Any request: an HTTP answer is a Response, no answer Unavailable with a reason.
 
         ``headers`` go to this URL's host only: httpx drops Authorization on a redirect to
-        another origin.
+        another origin. ``extensions`` go to the transports, through every redirect.
         """
         if self._client is None or self._global is None:
             raise RuntimeError("Fetcher used outside 'async with'")
@@ -261,7 +509,11 @@ class Fetcher:
             # The host's turn first: a request waiting on a busy host must not hold a global
             # slot, or one host with many URLs starves all the others.
             async with self._host_limit(url), self._global, asyncio.timeout(s.total_timeout):
-                return await self._send(self._client, method, url, follow_redirects, form, headers)
+                return await self._send(
+                    self._client, method, url, follow_redirects, form, headers, extensions
+                )
+        except NotServed as exc:
+            return Unavailable(url, SourceStatus.ERROR, str(exc))
         except TimeoutError:
             return Unavailable(url, SourceStatus.ERROR, f"timed out after {s.total_timeout:g} s")
         except AddressRefused as exc:
@@ -291,10 +543,16 @@ class Fetcher:
         follow_redirects: bool,
         form: dict[str, str] | None,
         headers: dict[str, str] | None,
+        extensions: dict[str, Any] | None,
     ) -> Response | Unavailable:
         limit = self.settings.max_bytes
         async with client.stream(
-            method, url, follow_redirects=follow_redirects, data=form, headers=headers
+            method,
+            url,
+            follow_redirects=follow_redirects,
+            data=form,
+            headers=headers,
+            extensions=extensions,
         ) as r:
             final = str(r.url)
             declared = r.headers.get("content-length", "")
@@ -324,12 +582,13 @@ class Fetcher:
         host = _origin(url)
         async with self._probing.setdefault(host, asyncio.Lock()):
             if host not in self._probes:
-                self._probes[host] = await self.fetch(url)
+                self._probes[host] = await self.fetch(url, probe=True)
         return self._probes[host]
 
-    async def fetch(self, url: str) -> Page | Unavailable:
-        """GET a page: a readable 2xx answer is a Page, anything else Unavailable with a reason."""
-        got = await self.get(url)
+    async def fetch(self, url: str, *, probe: bool = False) -> Page | Unavailable:
+        """GET a live page: a readable 2xx answer is a Page, anything else Unavailable with a
+        reason. The page goes through the live cache, and is kept in a WARC as a live page."""
+        got = await self.request("GET", url, extensions={_ASK: _Ask(url, probe)})
         if isinstance(got, Unavailable):
             return got
         return to_page(got)

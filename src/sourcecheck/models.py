@@ -17,6 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -27,6 +28,10 @@ class ExitStatus(IntEnum):
     CHECK_FAILED = 1  # a quote was not verified or a source had no readable copy
     ERROR = 2  # the run could not be done: usage, sources.yaml or input errors
     INTERRUPTED = 130  # Ctrl-C
+
+
+# What fails a check unless told otherwise (``--fail-on``): the rest are warnings.
+DEFAULT_FAIL_ON = frozenset({"altered", "not_found", "unavailable", "unattributed"})
 
 
 class SourceStatus(StrEnum):
@@ -98,6 +103,8 @@ class Sources:
     archives: tuple[str, ...] = ()  # Memento archives to ask, besides the Wayback Machine
     article: str | None = None  # the article's path (resolved) or URL, if given
     article_line: int | None = None  # the line of the ``article`` key
+    settings: dict[str, Any] = field(default_factory=dict)  # `verify` options from the file
+    settings_lines: dict[str, int] = field(default_factory=dict)  # the line of each
 
 
 # ----------------------------------------------------------------------------- articles
@@ -207,6 +214,28 @@ class Response:
         """The first header called ``name`` (case-insensitive), or None."""
         wanted = name.lower()
         return next((v for k, v in self.headers if k.lower() == wanted), None)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One HTTP request and the answer to it, as sent and received: what a WARC keeps."""
+
+    method: str
+    url: str
+    request_headers: tuple[tuple[str, str], ...]
+    http_status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes  # as received: de-chunked, still in its Content-Encoding
+    date: dt.datetime  # when it was received (a page from the cache: when it was stored)
+    probe: bool = False  # the made-up path asked to see how a host answers a missing page
+
+
+@dataclass(frozen=True)
+class Recording:
+    """The exchanges of a run (``verify --warc``), and when the run started."""
+
+    started: dt.datetime
+    exchanges: tuple[Exchange, ...]
 
 
 # ----------------------------------------------------------------------------- archives
@@ -373,11 +402,30 @@ class Report:
 
     @property
     def exit_status(self) -> ExitStatus:
-        """0 when every quote is verified and every source readable, else 1."""
-        every_quote = all(q.verdict is Verdict.VERIFIED for q in self.quotes)
-        every_quote = every_quote and not self.unattributed
-        every_source = all(r.readable for r in self.results)
-        return ExitStatus.OK if every_quote and every_source else ExitStatus.CHECK_FAILED
+        """The exit code under the default policy (``DEFAULT_FAIL_ON``)."""
+        return self.exit_for(DEFAULT_FAIL_ON)
+
+    def exit_for(self, fail_on: frozenset[str]) -> ExitStatus:
+        """1 when anything named in ``fail_on`` (verdicts, source statuses) happened, else 0."""
+        return ExitStatus.CHECK_FAILED if self.failures(fail_on) else ExitStatus.OK
+
+    def failures(self, fail_on: frozenset[str]) -> list[str]:
+        """What fails the check under ``fail_on``, one line each (empty: the check passed).
+
+        A verdict fails for each quote that has it; a source status for each source that has
+        it; ``unavailable`` also for a source with no quotes and no readable copy.
+        """
+        out = [
+            f"{q.source_id or '(no source)'}: {q.verdict.value}: {q.quote.text[:60]}"
+            for q in (*self.quotes, *self.unattributed)
+            if q.verdict.value in fail_on
+        ]
+        for r in self.results:
+            if r.status.value in fail_on:
+                out.append(f"{r.source.id}: source {r.status.value}")
+            elif "unavailable" in fail_on and not r.readable and not r.quotes:
+                out.append(f"{r.source.id}: no readable copy")
+        return out
 
 
 # ----------------------------------------------------------------------------- history
@@ -410,3 +458,79 @@ class History:
     steps: tuple[Step, ...]
     changes: tuple[Change, ...]
     reason: str | None = None  # why there are no captures, if there are none
+
+
+# ----------------------------------------------------------------------------- links
+
+
+class LinkStatus(StrEnum):
+    """What checking one link found."""
+
+    OK = "ok"  # an accepted status code (2xx unless --accept says otherwise)
+    MOVED = "moved"  # answered after a permanent redirect (301/308) to another page
+    DEAD = "dead"  # 404/410, DNS failure, connection refused
+    BLOCKED = "blocked"  # 401/403/429/451/999 or a bot challenge: the site refused us
+    ERROR = "error"  # 5xx, timeout, TLS, too many redirects, a status not accepted
+    EXCLUDED = "excluded"  # not fetched: another scheme, relative without a base, --exclude
+
+
+@dataclass(frozen=True)
+class LinkPlace:
+    """Where a link is written: a file (or the URL of a page) and a 1-based line."""
+
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class FoundLink:
+    """A link as found in an input: the URL (resolved against the base when there is one)."""
+
+    url: str
+    place: LinkPlace
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """One URL checked (or excluded), with every place it was found."""
+
+    url: str
+    status: LinkStatus
+    places: tuple[LinkPlace, ...] = ()
+    reason: str | None = None
+    http_status: int | None = None
+    final_url: str | None = None
+    suggestion: Snapshot | None = None  # the closest archived capture, for a broken link
+    suggestion_reason: str | None = None  # why there is none, when the archive was asked
+
+    @property
+    def broken(self) -> bool:
+        """Whether the link fails the check: dead, blocked or error."""
+        return self.status in (LinkStatus.DEAD, LinkStatus.BLOCKED, LinkStatus.ERROR)
+
+
+@dataclass(frozen=True)
+class LinkReport:
+    """Every link of a ``links`` run, in the order first found."""
+
+    inputs: tuple[str, ...]
+    results: tuple[LinkResult, ...]
+    started: dt.datetime
+    finished: dt.datetime
+
+    @property
+    def counts(self) -> dict[LinkStatus, int]:
+        """How many links have each status."""
+        counts = dict.fromkeys(LinkStatus, 0)
+        for result in self.results:
+            counts[result.status] += 1
+        return counts
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """0 when no link is dead, blocked or in error, else 1."""
+        broken = any(r.broken for r in self.results)
+        return ExitStatus.CHECK_FAILED if broken else ExitStatus.OK

@@ -27,7 +27,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import ConfigError, InputError, Problem
 from .files import write_atomically
-from .models import Quote, Source, Sources
+from .models import Quote, Source, Sources, SourceStatus, Verdict
 
 
 def _http_url(value: str) -> str:
@@ -66,10 +66,56 @@ class _SourceModel(BaseModel):
     quotes: list[Annotated[_QuoteModel, BeforeValidator(_quote_item)]] = []
 
 
+def _fail_on_list(value: Any) -> Any:
+    # `fail_on: altered,not_found` or `fail_on: [altered, not_found]`
+    return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+
+
+def _known_names(names: list[str]) -> list[str]:
+    known = {v.value for v in Verdict} | {s.value for s in SourceStatus} | {"none"}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown verdict or status {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    return names
+
+
+# Options a sources.yaml may not set, and why.
+_FLAGS_ONLY = {
+    "allow_private": "open the private-address guard",
+    "cache_dir": "choose where files are written",
+}
+
+
+class _SettingsModel(BaseModel):
+    """``verify`` options a sources.yaml may set; command-line flags win. Not settable here:
+    --allow-private and --cache-dir, so that a file someone else wrote cannot open the address
+    guard or choose where files are written."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    fail_on: (
+        Annotated[list[NonEmpty], BeforeValidator(_fail_on_list), AfterValidator(_known_names)]
+        | None
+    ) = None
+    timeout: Annotated[float, Field(strict=False, ge=0.1)] | None = None
+    max_concurrency: Annotated[int, Field(ge=1)] | None = None
+    host_concurrency: Annotated[int, Field(ge=1)] | None = None
+    wayback_url: HttpUrl | None = None
+    no_wayback: bool | None = None
+    no_archive: bool | None = None
+    max_captures: Annotated[int, Field(ge=0)] | None = None
+    always_archive: bool | None = None
+    archive_rate: Annotated[float, Field(strict=False, ge=0)] | None = None
+    check_names: bool | None = None
+
+
 class _FileModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     as_of: Date | None = None
     article: NonEmpty | None = None
+    settings: _SettingsModel | None = None
     archives: list[HttpUrl] = []
     sources: list[_SourceModel]
 
@@ -84,6 +130,8 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel]:
         return _QuoteModel
     if len(loc) >= 1 and loc[0] == "sources":
         return _SourceModel
+    if len(loc) >= 1 and loc[0] == "settings":
+        return _SettingsModel
     return _FileModel
 
 
@@ -118,6 +166,10 @@ def _problem(path: Path, data: Any, error: Any) -> Problem:
     loc: tuple[int | str, ...] = tuple(error["loc"])
     kind = error["type"]
     line = _line_of(data, loc)
+    if kind == "extra_forbidden" and loc[:1] == ("settings",) and loc[-1] in _FLAGS_ONLY:
+        flag = "--" + str(loc[-1]).replace("_", "-")
+        why = f"only on the command line ({flag}): a file must not {_FLAGS_ONLY[str(loc[-1])]}"
+        return Problem(path, line, _key_name(loc), why)
     if kind == "extra_forbidden":
         key = str(loc[-1])
         valid = _fields(_model_at(loc[:-1]))
@@ -226,6 +278,11 @@ def load_sources(path: Path) -> Sources:
         archives=tuple(model.archives),
         article=article,
         article_line=article_line,
+        settings=model.settings.model_dump(exclude_none=True) if model.settings else {},
+        settings_lines={
+            key: _line_of(data, ("settings", key)) or 0
+            for key in (model.settings.model_fields_set if model.settings else ())
+        },
     )
 
 

@@ -37,6 +37,7 @@ from .models import (
     Page,
     Quote,
     QuoteResult,
+    Recording,
     Report,
     Snapshot,
     Source,
@@ -68,6 +69,8 @@ class Options:
     render: bool = False  # draw the live page in a headless Chromium for quotes not found
     cache_dir: Path | None = None
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    warc: Path | None = None  # write every exchange of the run to this WARC
+    replay: Path | None = None  # answer every request from this WARC: no network, no cache
 
 
 class Archives:
@@ -403,7 +406,9 @@ def make_archives(
     on_wait: Waiter | None,
 ) -> Archives:
     """The archives of a run, sharing the run's fetcher and cache."""
-    cache = Cache(options.cache_dir)
+    # A run that records a WARC asks the archives again: the cache keeps what their answers
+    # said, not the answers, and the WARC must hold them. What it gets is still stored.
+    cache = Cache(options.cache_dir, read=options.warc is None)
 
     def make(kind: type[Archive], url: str) -> Archive:
         return kind(fetcher, url, cache=cache, settings=options.archive, on_wait=on_wait)
@@ -426,8 +431,22 @@ async def verify(
     options = options or Options()
     started = clock()
     wayback, mementos = archive_urls(sources, options)
+    recording = None
+    if options.replay is not None:  # the WARC answers every request: the cache none
+        from .warc import read_warc
+
+        recording, options = read_warc(options.replay), replace(options, cache_dir=None)
     # The archives the user named are trusted, though they may run on this machine.
-    fetcher = fetcher or Fetcher(options.fetch, trusted_origins=[*wayback, *mementos])
+    fetcher = fetcher or Fetcher(
+        options.fetch,
+        trusted_origins=[*wayback, *mementos],
+        cache=Cache(options.cache_dir),
+        record=options.warc is not None,
+        replay=recording.exchanges if recording else None,
+    )
+    # A replay checks as of the day the WARC was recorded: a source without as_of has its
+    # captures looked up near that day, as they were.
+    today = (recording.started if recording else started).date()
     done: dict[str, SourceResult] = {}
     unattributed: tuple[QuoteResult, ...] = ()
     async with fetcher:
@@ -437,10 +456,14 @@ async def verify(
         archives = None
         if options.use_archive:
             archives = make_archives(fetcher, wayback, mementos, options, on_wait)
-        async for result in check_all(sources, fetcher, archives, started.date(), options):
+        async for result in check_all(sources, fetcher, archives, today, options):
             done[result.source.id] = result
             if on_result is not None:
                 on_result(result)
+    if options.warc is not None:
+        from .warc import write_warc
+
+        write_warc(options.warc, Recording(started, tuple(fetcher.exchanges)))
     ordered = tuple(done[s.id] for s in sources.sources)
     return Report(
         sources.path,

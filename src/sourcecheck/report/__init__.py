@@ -7,19 +7,45 @@ import re
 from enum import StrEnum
 from typing import assert_never
 
-from ..models import QuoteResult, Report, Snapshot, SourceResult, SourceStatus, Verdict, Where
+from ..models import (
+    DEFAULT_FAIL_ON,
+    QuoteResult,
+    Report,
+    Snapshot,
+    SourceResult,
+    SourceStatus,
+    Verdict,
+    Where,
+)
 
 
 class Format(StrEnum):
-    """The output formats of ``verify``."""
+    """The output formats of ``verify`` and ``links``."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    JUNIT = "junit"  # JUnit XML: one test case per quote, for CI dashboards
+    GITHUB = "github"  # GitHub Actions workflow commands: annotations on the article's lines
+
+
+class ListFormat(StrEnum):
+    """The output formats of ``quotes`` and ``history``, which check nothing."""
 
     TABLE = "table"
     JSON = "json"
     MARKDOWN = "markdown"
 
 
-def render(report: Report, fmt: Format, *, color: bool = False, width: int = 100) -> str:
-    """``report`` in the format ``fmt``."""
+def render(
+    report: Report,
+    fmt: Format,
+    *,
+    color: bool = False,
+    width: int = 100,
+    fail_on: frozenset[str] = DEFAULT_FAIL_ON,
+) -> str:
+    """``report`` in the format ``fmt``; ``fail_on`` says what is a failure, not a warning."""
     match fmt:
         case Format.TABLE:
             from .as_table import render_table
@@ -28,11 +54,19 @@ def render(report: Report, fmt: Format, *, color: bool = False, width: int = 100
         case Format.JSON:
             from .as_json import render_json
 
-            return render_json(report)
+            return render_json(report, fail_on)
         case Format.MARKDOWN:
             from .as_markdown import render_markdown
 
-            return render_markdown(report)
+            return render_markdown(report, fail_on)
+        case Format.JUNIT:
+            from .as_junit import render_junit
+
+            return render_junit(report, fail_on)
+        case Format.GITHUB:
+            from .as_github import render_github
+
+            return render_github(report, fail_on)
         case _:
             assert_never(fmt)
 
@@ -172,3 +206,15 @@ def md_text(text: str) -> str:
     """Text safe inside a Markdown paragraph or table cell: one line, markup neutralized."""
     flat = html.escape(one_line(text), quote=False)
     return re.sub(r"([\\`*_\[\]|#~])", r"\\\1", flat)
+
+
+def needs_attention(q: QuoteResult) -> bool:
+    """Whether a quote's verdict is anything but verified."""
+    return q.verdict is not Verdict.VERIFIED
+
+
+def location(q: QuoteResult, report: Report) -> tuple[str, int | None, int | None]:
+    """Where a quote is written: its article line and column, else its line in sources.yaml."""
+    if q.quote.article_line is not None and report.article:
+        return report.article, q.quote.article_line, q.quote.article_column
+    return str(report.sources_path), q.quote.line, None

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..models import Article, ArticleQuote
-from . import Format, clean, md_text, one_line
+from . import ListFormat, clean, md_text, one_line
 
 
 def _source(q: ArticleQuote) -> str:
@@ -122,12 +122,14 @@ def _table(article: Article, color: bool, width: int) -> str:
     return out.getvalue()
 
 
-def render_article(article: Article, fmt: Format, *, color: bool = False, width: int = 100) -> str:
+def render_article(
+    article: Article, fmt: ListFormat, *, color: bool = False, width: int = 100
+) -> str:
     """The quotes found in an article, in the format ``fmt``."""
     match fmt:
-        case Format.TABLE:
+        case ListFormat.TABLE:
             return _table(article, color, width)
-        case Format.JSON:
+        case ListFormat.JSON:
             return _json(article)
-        case Format.MARKDOWN:
+        case ListFormat.MARKDOWN:
             return _markdown(article)

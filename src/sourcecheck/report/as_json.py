@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .. import __version__
-from ..models import Match, QuoteResult, Report, Snapshot, SourceResult
+from ..models import DEFAULT_FAIL_ON, Match, QuoteResult, Report, Snapshot, SourceResult
 
 
 def _snapshot(s: Snapshot | None) -> dict[str, Any] | None:
@@ -76,7 +76,7 @@ def _quote(q: QuoteResult) -> dict[str, Any]:
     }
 
 
-def render_json(report: Report) -> str:
+def render_json(report: Report, fail_on: frozenset[str] = DEFAULT_FAIL_ON) -> str:
     """The report as a JSON document (UTF-8 text, two-space indent, trailing newline)."""
     doc = {
         "sourcecheck": __version__,
@@ -89,7 +89,9 @@ def render_json(report: Report) -> str:
             **{v.value: n for v, n in report.counts.items()},
             "quotes": len(report.quotes) + len(report.unattributed),
             "sources": len(report.results),
-            "exit_code": int(report.exit_status),
+            "exit_code": int(report.exit_for(fail_on)),
+            "fail_on": sorted(fail_on),
+            "failures": report.failures(fail_on),
         },
         "sources": [_source(r) for r in report.results],
         "quotes": [_quote(q) for q in report.quotes],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..models import QuoteResult, Report, SourceResult, Verdict
+from ..models import DEFAULT_FAIL_ON, QuoteResult, Report, SourceResult, Verdict
 from . import (
     agreement,
     clean,
@@ -101,31 +101,88 @@ def _section(r: SourceResult, article: str | None) -> list[str]:
     return lines
 
 
-def render_markdown(report: Report) -> str:
-    """The report as a Markdown document."""
+def _attention(q: QuoteResult, report: Report, fail_on: frozenset[str], n: int) -> list[str]:
+    """One item of "Needs attention": the quote, where it is, the live page, the snapshot."""
+    r = next((x for x in report.results if x.source.id == q.source_id), None)
+    level = "" if q.verdict.value in fail_on else " (warning)"
+    head = f"{n}. {_ICONS[q.verdict]} **{q.verdict.value}**{level}"
+    if q.source_id:
+        head += f" in `{one_line(q.source_id).replace('`', '')}`"
+    written = origin(q, report.article) or (
+        f"{clean(str(report.sources_path))}:{q.quote.line}" if q.quote.line else ""
+    )
+    if written:
+        head += f" ({md(written)})"
+    lines = [head + f": “{md(q.quote.text)}”"]
+    if q.quote.speaker:
+        lines.append(f"   - Speaker: {md(q.quote.speaker)}")
+    if r is not None and r.source.url:
+        lines.append(f"   - Live page: {_link(r.source.url, r.source.url)}: {md(source_state(r))}")
+    elif r is not None:
+        lines.append(f"   - Source: {md(source_state(r))}")
+    if q.snapshot is not None:
+        label = f"{snapshot_date(q.snapshot.timestamp)}"
+        lines.append(f"   - Snapshot: {_link(label, q.snapshot.url)} ({md(where_label(q))})")
+    notes = [note for note in (place(q), agreement(q)) if note]
+    if notes:
+        lines.append(f"   - {md('; '.join(notes))}")
+    if q.verdict is Verdict.ALTERED and q.match is not None:
+        block = "\n".join(_altered(q)).split("\n")
+        lines += ["   " + line if line else "" for line in block]
+    elif q.match is not None and q.match.reason:
+        lines.append(f"   - Why not verified: {md(q.match.reason)}")
+    return lines
+
+
+def render_markdown(report: Report, fail_on: frozenset[str] = DEFAULT_FAIL_ON) -> str:
+    """The report as a Markdown document that reads well as a CI job summary or an issue body:
+    the counts first, then only what needs attention, then every source and quote, folded."""
     c = report.counts
+    article = f", article `{clean(report.article).replace('`', '')}`" if report.article else ""
     head = [
         "# sourcecheck report",
         "",
-        f"Sources: `{clean(str(report.sources_path)).replace('`', '')}`"
+        f"Sources: `{clean(str(report.sources_path)).replace('`', '')}`{article}"
         + (f", as of {report.as_of.isoformat()}" if report.as_of else "")
         + f", checked {report.started.strftime('%Y-%m-%d %H:%M UTC')}.",
+        "",
+        f"**{md(summary(report))}**",
         "",
         "| Verdict | Quotes |",
         "|---|---:|",
         *(f"| {_ICONS[v]} {v.value} | {c[v]} |" for v in shown_verdicts(report)),
         "",
-        f"**{md(summary(report))}**",
-        "",
     ]
-    body = [line for r in report.results for line in _section(r, report.article)]
-    if report.unattributed:
-        body += ["## Quotes not tied to any source", ""]
+    quotes = [
+        q for q in (*report.quotes, *report.unattributed) if q.verdict is not Verdict.VERIFIED
+    ]
+    unread = [r for r in report.results if not r.readable and not r.quotes]
+    body = ["## Needs attention", ""]
+    if not quotes and not unread:
+        body += ["Nothing: every quote is verified and every source readable.", ""]
+    for n, q in enumerate(quotes, 1):
+        body += [*_attention(q, report, fail_on, n), ""]
+    for n, r in enumerate(unread, len(quotes) + 1):
         body += [
+            f"{n}. ⛔ source `{one_line(r.source.id).replace('`', '')}`: {md(source_state(r))}",
+            "",
+        ]
+    every = [line for r in report.results for line in _section(r, report.article)]
+    if report.unattributed:
+        every += ["## Quotes not tied to any source", ""]
+        every += [
             f"{n}. {_ICONS[q.verdict]} {md(origin(q, report.article))}"
             + (f" ({md(q.quote.speaker)})" if q.quote.speaker else "")
             + f": “{md(q.quote.text)}”"
             for n, q in enumerate(report.unattributed, 1)
         ]
-        body.append("")
-    return "\n".join(head + body).rstrip() + "\n"
+        every.append("")
+    folded = [
+        "<details>",
+        f"<summary>Every source and quote ({len(report.results)} sources, "
+        f"{len(report.quotes) + len(report.unattributed)} quotes)</summary>",
+        "",
+        *every,
+        "</details>",
+    ]
+    return "\n".join(head + body + folded).rstrip() + "\n"

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..models import Change, History, Step
-from . import Format, clean, md_text, one_line
+from . import ListFormat, clean, md_text, one_line
 from .as_table import STYLES
 
 
@@ -122,14 +122,14 @@ def _markdown(h: History) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def render_history(h: History, fmt: Format, *, color: bool = False, width: int = 100) -> str:
+def render_history(h: History, fmt: ListFormat, *, color: bool = False, width: int = 100) -> str:
     """A History in the format ``fmt``."""
     match fmt:
-        case Format.TABLE:
+        case ListFormat.TABLE:
             return _table(h, color, width)
-        case Format.JSON:
+        case ListFormat.JSON:
             return _json(h)
-        case Format.MARKDOWN:
+        case ListFormat.MARKDOWN:
             return _markdown(h)
         case _:
             assert_never(fmt)
