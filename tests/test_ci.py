@@ -204,7 +204,7 @@ def test_settings_in_sources_yaml_apply_unless_a_flag_is_given(newsroom_dir: Pat
     sources.write_text(text + "settings:\n  fail_on: [not_found]\n  max_captures: 1\n")
     assert verify()[0] == 0  # the altered quote is only a warning now
     assert verify("--fail-on", "altered")[0] == 1  # the flag wins
-    code, out, _ = verify("--format", "json")
+    _, out, _ = verify("--format", "json")
     assert json.loads(out)["summary"]["fail_on"] == ["not_found"]
 
 
