@@ -69,6 +69,16 @@ def _http_urls(values: list[str] | None) -> list[str]:
     return [_http_url(v) for v in values or []]
 
 
+def _age(value: str) -> str:
+    from .cache import parse_age
+
+    try:
+        parse_age(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
 def _finish(work: Coroutine[Any, Any, T]) -> T:
     """Run a command's work; Ctrl-C ends it with one line and exit code 130, no traceback."""
     import asyncio
@@ -206,7 +216,8 @@ ArchiveRateOpt = Annotated[
 CacheDirOpt = Annotated[
     Path,
     typer.Option(
-        help="Where archive lookups and captures are kept.", envvar="SOURCECHECK_CACHE_DIR"
+        help="Where live pages, archive lookups and captures are kept.",
+        envvar="SOURCECHECK_CACHE_DIR",
     ),
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
@@ -246,11 +257,27 @@ def _options(
     always_archive: bool = False,
     render: bool = False,
     check_names: bool = False,
+    max_age: str = "1d",
+    offline: bool = False,
+    warc: Path | None = None,
+    replay: Path | None = None,
 ) -> Options:
     from .archive import ArchiveSettings
+    from .cache import parse_age
     from .fetch import FetchSettings
     from .verify import Options
 
+    if warc is not None and offline:
+        raise typer.BadParameter(
+            "not with --offline: the cache keeps what archives said, not their answers, "
+            "and the WARC must hold them",
+            param_hint="--warc",
+        )
+    if render and (offline or replay is not None):
+        raise typer.BadParameter(
+            "not with --offline or --replay: the browser would use the network",
+            param_hint="--render",
+        )
     fetch = FetchSettings(
         total_timeout=timeout,
         read_timeout=min(timeout, 30.0),
@@ -258,6 +285,8 @@ def _options(
         allow_private=allow_private,
         max_concurrency=max_concurrency,
         host_concurrency=host_concurrency,
+        max_age=parse_age(max_age),
+        offline=offline,
     )
     return Options(
         fetch=fetch,
@@ -270,6 +299,8 @@ def _options(
         check_names=check_names,
         cache_dir=None if no_cache else cache_dir,
         archive=ArchiveSettings(lookups_per_minute=archive_rate or None),
+        warc=warc,
+        replay=replay,
     )
 
 
@@ -347,6 +378,38 @@ def verify(
     archive_rate: ArchiveRateOpt = 24.0,
     cache_dir: CacheDirOpt = Path(".sourcecheck-cache"),
     no_cache: NoCacheOpt = False,
+    max_age: Annotated[
+        str,
+        typer.Option(
+            metavar="AGE",
+            help="How long a live page is used from the cache: 1d, 12h, 30m or seconds; an "
+            "older one is asked for again (a 304 keeps it).",
+            callback=_age,
+        ),
+    ] = "1d",
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Make no request: read every page and capture from the cache, whatever its age.",
+        ),
+    ] = False,
+    warc: Annotated[
+        Path | None,
+        typer.Option(
+            "--warc",
+            metavar="FILE",
+            help="Write every HTTP exchange the verdicts rest on to this WARC file.",
+        ),
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            "--replay",
+            metavar="FILE",
+            help="Check again from a WARC written by --warc, with no network and no cache.",
+        ),
+    ] = None,
     draw: Annotated[
         bool,
         typer.Option(
@@ -401,6 +464,10 @@ def verify(
         max_captures=max_captures,
         always_archive=always_archive,
         render=draw,
+        max_age=max_age,
+        offline=offline,
+        warc=warc,
+        replay=replay,
     )
     policy = _fail_on(fail_on)
     report = _run(sources, options)
@@ -753,6 +820,52 @@ def links(
         use_color = color and fmt is Format.TABLE
         sys.stdout.write(render_links(report, fmt, color=use_color, width=width))
     raise typer.Exit(report.exit_status)
+
+
+cache_app = typer.Typer(
+    help="See or empty the cache of live pages, archive lookups and captures.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(cache_app, name="cache")
+
+
+def _size(n: float) -> str:
+    """A size in bytes as people read it: 512 bytes, 12.3 kB, 4.0 MB."""
+    unit = "bytes"
+    for bigger in ("kB", "MB", "GB"):
+        if n < 1000:
+            break
+        n, unit = n / 1000, bigger
+    return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+
+
+@cache_app.command("info")
+def cache_info(cache_dir: CacheDirOpt = Path(".sourcecheck-cache")) -> None:
+    """Show the cache directory, and its entries and their size by kind."""
+    from .cache import KINDS, Cache
+
+    cache = Cache(cache_dir)
+    typer.echo(f"cache directory: {cache_dir}")
+    for kind, name in KINDS.items():
+        entries, size = cache.info(kind)
+        typer.echo(f"{name + ':':<17}{entries:>7} entries {_size(size):>12}")
+
+
+@cache_app.command("clear")
+def cache_clear(
+    cache_dir: CacheDirOpt = Path(".sourcecheck-cache"),
+    live_only: Annotated[
+        bool,
+        typer.Option("--live-only", help="Remove only live pages: keep lookups and captures."),
+    ] = False,
+) -> None:
+    """Remove cached entries: every kind, or only live pages."""
+    from .cache import Cache
+
+    removed = Cache(cache_dir).clear("live" if live_only else None)
+    what = "live pages" if live_only else "entries"
+    typer.echo(f"removed {removed} {what} from {cache_dir}")
 
 
 def main() -> None:

@@ -216,7 +216,8 @@ _BODY_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encod
 
 
 def _site(url: httpx.URL) -> str:
-    return f"{url.scheme}://{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+    host, port = _origin(str(url))
+    return f"{url.scheme}://{host}:{port}"
 
 
 def _probe_hop(request: httpx.Request) -> bool:
@@ -228,7 +229,9 @@ def _probe_hop(request: httpx.Request) -> bool:
 
 
 def _headers(headers: httpx.Headers) -> list[tuple[str, str]]:
-    return [(k, v) for k, v in headers.multi_items() if k.lower() not in _DROPPED]
+    """Headers as they were sent or received, names in their own case."""
+    raw = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw)
+    return [(k, v) for k, v in raw if k.lower() not in _DROPPED]
 
 
 def _answer(
@@ -281,24 +284,36 @@ class _Refuse(httpx.AsyncBaseTransport):
 
 class _Replay(httpx.AsyncBaseTransport):
     """Answers with recorded exchanges, by method and URL; a probe with the host's recorded
-    probe. Anything not recorded is NotServed."""
+    probe. Anything not recorded is NotServed.
 
-    def __init__(self, exchanges: Iterable[Exchange]) -> None:
+    An archive's 404 for a path answers that path whatever its query: it is an API the archive
+    lacks (a CDX dialect), and which lookup's URL asked for it first depends on timing.
+    """
+
+    def __init__(self, exchanges: Iterable[Exchange], archives: frozenset[tuple[str, int]]) -> None:
         self._by_url: dict[tuple[str, str], Exchange] = {}
         self._probes: dict[str, Exchange] = {}
+        self._lacking: dict[tuple[str, str], Exchange] = {}
         for e in exchanges:
             self._by_url[(e.method, e.url)] = e
             if e.probe:
                 self._probes[_site(httpx.URL(e.url))] = e
+            if e.http_status == 404 and _origin(e.url) in archives:
+                self._lacking[(e.method, e.url.split("?", 1)[0])] = e
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if _probe_hop(request):
             found = self._probes.get(_site(request.url))
         else:
-            found = self._by_url.get((request.method, str(request.url)))
+            key = (request.method, str(request.url))
+            found = self._by_url.get(key) or self._lacking.get((key[0], key[1].split("?", 1)[0]))
         if found is None:
             raise NotServed("not in the WARC")
         return _answer(found.http_status, found.headers, found.body, found.date.timestamp())
+
+
+# Answers that say what the page is, not how the server is doing: kept like a page.
+_DEFINITIVE = frozenset({401, 403, 404, 410, 451, 999})
 
 
 class _LiveCache(httpx.AsyncBaseTransport):
@@ -308,8 +323,10 @@ class _LiveCache(httpx.AsyncBaseTransport):
     with its validators (If-None-Match, If-Modified-Since), and a 304 renews it. Offline, any
     stored answer is used, whatever its age. The age is ours, not the site's Cache-Control: news
     sites send ``no-cache`` or ``max-age=0`` on articles that do not change for days, and a
-    check needs the page, not its freshness by the site's rules. Only successes are stored: 2xx
-    answers, redirects, and a probe's 404 or 410 (the answer a probe asks for).
+    check needs the page, not its freshness by the site's rules. Only answers are stored: 2xx,
+    redirects, and the definitive refusals (``_DEFINITIVE``: gone, not found, forbidden), as
+    lychee keeps them; no answer (a timeout, a refused connection) and the transient ones (429,
+    5xx) are never stored, so the next run asks again.
     """
 
     def __init__(
@@ -352,7 +369,7 @@ class _LiveCache(httpx.AsyncBaseTransport):
         if not (
             200 <= status < 300
             or (status in _REDIRECTS and "location" in response.headers)
-            or (probe and status in (404, 410))
+            or status in _DEFINITIVE
         ):
             return response
         meta = {
@@ -375,7 +392,7 @@ class _Recorder(httpx.AsyncBaseTransport):
         self.exchanges: list[Exchange] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        sent = tuple(request.headers.multi_items())  # before the cache adds its validators
+        sent = tuple(_headers(request.headers))  # before the cache adds its validators
         probe = _probe_hop(request)
         response = await self._inner.handle_async_request(request)
         when = dt.datetime.fromtimestamp(response.extensions.get(_FETCHED) or self._clock(), dt.UTC)
@@ -425,7 +442,7 @@ class Fetcher:
         trusted = frozenset(_origin(u) for u in trusted_origins)
         network: httpx.AsyncBaseTransport
         if replay is not None:
-            network = _Replay(replay)
+            network = _Replay(replay, trusted)
         elif s.offline:
             network = _Refuse("offline: not in the cache")
         else:
