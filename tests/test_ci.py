@@ -221,8 +221,9 @@ def test_settings_in_sources_yaml_apply_unless_a_flag_is_given(newsroom_dir: Pat
             "sources.yaml:8: settings.fail_on: unknown verdict or status 'nothing' (known: ",
         ),
         ("settings:\n  timeout: fast\n", "sources.yaml:8: settings.timeout: "),
+        ("settings:\n  max_age: soon\n", "sources.yaml:8: settings.max_age: 'soon' is not an age"),
     ],
-    ids=["no-address-guard-from-a-file", "unknown-verdict", "bad-type"],
+    ids=["no-address-guard-from-a-file", "unknown-verdict", "bad-type", "bad-age"],
 )
 def test_bad_settings_are_one_line_each(newsroom_dir: Path, settings: str, message: str) -> None:
     sources = newsroom_dir / "sources.yaml"

@@ -448,6 +448,7 @@ def verify(
     always_archive = given.pop("always_archive", always_archive)
     archive_rate = given.pop("archive_rate", archive_rate)
     check_names = given.pop("check_names", check_names)
+    max_age = given.pop("max_age", max_age)
     options = _options(
         check_names=check_names,
         timeout=timeout,

@@ -71,6 +71,13 @@ def _fail_on_list(value: Any) -> Any:
     return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
 
 
+def _age(text: str) -> str:
+    from .cache import parse_age
+
+    parse_age(text)  # a ValueError says why
+    return text
+
+
 def _known_names(names: list[str]) -> list[str]:
     known = {v.value for v in Verdict} | {s.value for s in SourceStatus} | {"none"}
     unknown = [n for n in names if n not in known]
@@ -109,6 +116,7 @@ class _SettingsModel(BaseModel):
     always_archive: bool | None = None
     archive_rate: Annotated[float, Field(strict=False, ge=0)] | None = None
     check_names: bool | None = None
+    max_age: Annotated[str, AfterValidator(_age)] | None = None
 
 
 class _FileModel(BaseModel):
