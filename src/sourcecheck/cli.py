@@ -278,10 +278,8 @@ def _options(
             "not with --offline or --replay: the browser would use the network",
             param_hint="--render",
         )
-    fetch = FetchSettings(
-        total_timeout=timeout,
-        read_timeout=min(timeout, 30.0),
-        connect_timeout=min(timeout, 10.0),
+    fetch = FetchSettings.with_timeout(
+        timeout,
         allow_private=allow_private,
         max_concurrency=max_concurrency,
         host_concurrency=host_concurrency,
@@ -795,10 +793,8 @@ def links(
             re.compile(pattern)
         except re.error as exc:
             raise typer.BadParameter(f"{pattern!r}: {exc}", param_hint="--exclude") from None
-    fetch = FetchSettings(
-        total_timeout=timeout,
-        read_timeout=min(timeout, 30.0),
-        connect_timeout=min(timeout, 10.0),
+    fetch = FetchSettings.with_timeout(
+        timeout,
         allow_private=allow_private,
         max_concurrency=max_concurrency,
         host_concurrency=host_concurrency,

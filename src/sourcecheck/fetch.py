@@ -74,6 +74,17 @@ class FetchSettings:
     max_age: float = DEFAULT_MAX_AGE  # how long a cached live page is used without asking
     offline: bool = False  # make no request: only what the cache holds, whatever its age
 
+    @classmethod
+    def with_timeout(cls, timeout: float, **settings: Any) -> FetchSettings:
+        """Settings allowing ``timeout`` seconds a request, body included (connecting at most
+        10 s of it, and at most 30 s between two reads)."""
+        return cls(
+            total_timeout=timeout,
+            read_timeout=min(timeout, 30.0),
+            connect_timeout=min(timeout, 10.0),
+            **settings,
+        )
+
 
 class AddressRefused(Exception):
     """Raised inside the connection pool when a host resolves to a non-public address."""

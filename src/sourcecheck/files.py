@@ -6,6 +6,24 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import InputError
+
+
+def read_utf8(path: Path, what: str | None = None) -> str:
+    """A UTF-8 text file's text (a BOM dropped); InputError, with the line, if it cannot be read
+    or is not UTF-8. ``what`` names the file in the message ("the article")."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        named = f" {what}" if what else ""
+        raise InputError(f"{path}: cannot read{named}: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        named = f"{what} is not" if what else "not"
+        raise InputError(f"{path}:{line}: {named} UTF-8 text") from None
+
 
 def write_atomically(path: Path, data: str | bytes) -> None:
     """Write ``data`` (text as UTF-8) to ``path`` through a temporary file beside it and a

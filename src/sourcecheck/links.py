@@ -42,6 +42,7 @@ from .article import article_format
 from .errors import InputError
 from .extract import decode
 from .fetch import Fetcher, FetchSettings, classify_status
+from .files import read_utf8
 from .models import (
     ArchiveMiss,
     FoundLink,
@@ -276,15 +277,7 @@ async def read_input(location: str, fetcher: Fetcher) -> list[FoundLink]:
         raise InputError(f"{location}: no such file")
     if path.suffix.lower() in (".yaml", ".yml"):
         return links_in_sources(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{location}: cannot read: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{location}:{line}: not UTF-8 text") from None
+    text = read_utf8(path)
     return find_links(text, article_format(path.name), location)
 
 

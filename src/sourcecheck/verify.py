@@ -310,16 +310,9 @@ def read_article_file(path: Path, sources: Sources | None = None) -> Article:
     """Read an article file (Markdown, HTML or text, by suffix); InputError if unreadable."""
     from .article import article_format
     from .attribution import read_article
+    from .files import read_utf8
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the article: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: the article is not UTF-8 text") from None
+    text = read_utf8(path, "the article")
     return read_article(text, article_format(path.name), str(path), sources)
 
 

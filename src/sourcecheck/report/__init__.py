@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from enum import StrEnum
-from typing import assert_never
+from typing import Any, assert_never
 
 from ..models import (
     DEFAULT_FAIL_ON,
@@ -218,3 +218,19 @@ def location(q: QuoteResult, report: Report) -> tuple[str, int | None, int | Non
     if q.quote.article_line is not None and report.article:
         return report.article, q.quote.article_line, q.quote.article_column
     return str(report.sources_path), q.quote.line, None
+
+
+def terminal(out: object, *, color: bool, width: int) -> Any:
+    """A rich Console writing to ``out``: no markup of its own is added to text (no highlighting,
+    no emoji), colour only when asked, so that a page's text is printed as text."""
+    from rich.console import Console
+
+    return Console(
+        file=out,  # type: ignore[arg-type]
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+    )

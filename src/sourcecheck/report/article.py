@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..models import Article, ArticleQuote
-from . import ListFormat, clean, md_text, one_line
+from . import ListFormat, clean, md_text, one_line, terminal
 
 
 def _source(q: ArticleQuote) -> str:
@@ -71,19 +71,11 @@ def _markdown(article: Article) -> str:
 
 
 def _table(article: Article, color: bool, width: int) -> str:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     out = io.StringIO()
-    console = Console(
-        file=out,
-        width=width,
-        force_terminal=color,
-        no_color=not color,
-        highlight=False,
-        emoji=False,
-    )
+    console = terminal(out, color=color, width=width)
     table = Table()
     table.add_column("Line", no_wrap=True)
     table.add_column("Kind", no_wrap=True)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from ..models import Report, Verdict
-from . import clean, one_line, origin, place, source_state, summary, where_label
+from . import clean, one_line, origin, place, source_state, summary, terminal, where_label
 
 STYLES = {
     Verdict.VERIFIED: "bold green",
@@ -27,15 +26,7 @@ def render_table(report: Report, *, color: bool = False, width: int = 100) -> st
     characters, so a page cannot style or drive the terminal.
     """
     out = io.StringIO()
-    console = Console(
-        file=out,
-        width=width,
-        force_terminal=color,
-        no_color=not color,
-        color_system="standard" if color else None,
-        highlight=False,
-        emoji=False,
-    )
+    console = terminal(out, color=color, width=width)
     table = Table(show_lines=False, expand=False)
     table.add_column("Source", overflow="fold", max_width=24)
     table.add_column("Quote", overflow="fold", ratio=3)

@@ -6,12 +6,11 @@ import io
 import json
 from typing import Any, assert_never
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from ..models import Change, History, Step
-from . import ListFormat, clean, md_text, one_line
+from . import ListFormat, clean, md_text, one_line, terminal
 from .as_table import STYLES
 
 
@@ -34,10 +33,7 @@ def _diff(change: Change) -> str:
 
 def _table(h: History, color: bool, width: int) -> str:
     out = io.StringIO()
-    console = Console(
-        file=out, width=width, force_terminal=color, no_color=not color,
-        color_system="standard" if color else None, highlight=False, emoji=False,
-    )  # fmt: skip
+    console = terminal(out, color=color, width=width)
     source = h.source
     console.print(Text(f"History of {clean(source.id)} ({clean(source.url or 'no URL')})", "bold"))
     if h.reason:

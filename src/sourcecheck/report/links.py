@@ -14,7 +14,7 @@ from typing import Any, assert_never
 
 from .. import __version__
 from ..models import LinkPlace, LinkReport, LinkResult, LinkStatus, Snapshot
-from . import Format, clean, md_text, one_line, snapshot_date
+from . import Format, clean, md_text, one_line, snapshot_date, terminal
 
 STYLES = {
     LinkStatus.OK: "bold green",
@@ -82,20 +82,11 @@ def wayback(result: LinkResult) -> str:
 def links_table(report: LinkReport, *, color: bool = False, width: int = 100) -> str:
     """A table of every link, then the summary line. Text from pages is cleaned of control
     characters and never parsed as markup."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     out = io.StringIO()
-    console = Console(
-        file=out,
-        width=width,
-        force_terminal=color,
-        no_color=not color,
-        color_system="standard" if color else None,
-        highlight=False,
-        emoji=False,
-    )
+    console = terminal(out, color=color, width=width)
     # The full width, shared by ratio: long URLs fold rather than squeeze the other columns.
     table = Table(show_lines=False, expand=True)
     table.add_column("Status", no_wrap=True)
