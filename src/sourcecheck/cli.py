@@ -596,9 +596,7 @@ def archive_now(
     unknown = sorted(set(only or ()) - {s.id for s in sources.sources})
     if unknown:
         raise _fail([f"{sources_file}: no source with id {unknown[0]!r}"])
-    settings = FetchSettings(
-        total_timeout=timeout, read_timeout=min(timeout, 30.0), allow_private=allow_private
-    )
+    settings = FetchSettings.with_timeout(timeout, allow_private=allow_private)
 
     def tell(what: str, seconds: float) -> None:
         typer.echo(f"sourcecheck: {what} (next check in {seconds:.0f} s)", err=True)
@@ -649,7 +647,7 @@ def _read_article(
         raise _fail([f"{location}: no such file"])
 
     async def go() -> Article:
-        settings = FetchSettings(total_timeout=timeout, allow_private=allow_private)
+        settings = FetchSettings.with_timeout(timeout, allow_private=allow_private)
         async with Fetcher(settings) as fetcher:
             return await load_article(location, fetcher, sources)
 
