@@ -570,7 +570,10 @@ def _bare_urls(blocks: list[Block]) -> list[Block]:
 
 def parse(source: str, fmt: str) -> Parsed:
     """Read an article's text (``fmt`` "html", "markdown" or "text") into blocks."""
-    parsed = _parse(source.lstrip("\ufeff"), fmt)
+    # A lone CR (old Mac files) ends a line for markdown-it but not for the line table built on
+    # "\n": an IndexError before this. Made "\n", one character for one, so offsets stay put.
+    source = re.sub(r"\r(?!\n)", "\n", source.lstrip("\ufeff"))
+    parsed = _parse(source, fmt)
     parsed.blocks = _bare_urls(parsed.blocks)
     return parsed
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from urllib.parse import urlsplit
@@ -53,8 +53,11 @@ def main_options(
 
 
 def _fail(lines: list[str]) -> typer.Exit:
+    from .redact import redact_text
+
     for line in lines:
-        typer.echo(f"sourcecheck: {line}", err=True)
+        # A line may quote a URL from sources.yaml or an article: its secrets are not shown.
+        typer.echo(f"sourcecheck: {redact_text(line)}", err=True)
     return typer.Exit(ExitStatus.ERROR)
 
 
@@ -79,8 +82,9 @@ def _age(value: str) -> str:
     return value
 
 
-def _finish(work: Coroutine[Any, Any, T]) -> T:
-    """Run a command's work; Ctrl-C ends it with one line and exit code 130, no traceback."""
+def _finish(work: Coroutine[Any, Any, T], interrupted: Callable[[], T] | None = None) -> T:
+    """Run a command's work; Ctrl-C ends it with one line and exit code 130, no traceback, or,
+    given ``interrupted``, returns what that makes of the work done so far (a partial report)."""
     import asyncio
 
     from .errors import SourcecheckError
@@ -90,6 +94,9 @@ def _finish(work: Coroutine[Any, Any, T]) -> T:
     except SourcecheckError as exc:  # e.g. an article that cannot be read
         raise _fail(exc.lines()) from None
     except KeyboardInterrupt:
+        if interrupted is not None:
+            typer.echo("sourcecheck: interrupted: writing what is done", err=True)
+            return interrupted()
         typer.echo("sourcecheck: interrupted", err=True)
         raise typer.Exit(ExitStatus.INTERRUPTED) from None
 
@@ -107,10 +114,32 @@ def _run(sources: Sources, options: Options) -> Report:
     stderr when it is long enough to notice.
     """
 
+    import datetime as dt
+
+    from .models import Report
     from .verify import verify as run_verify
 
+    started = dt.datetime.now(dt.UTC)
+    done: list[SourceResult] = []
+
+    def partial() -> Report:
+        # Ctrl-C: the sources done so far, in sources.yaml order, marked as partial (exit 130).
+        order = {s.id: i for i, s in enumerate(sources.sources)}
+        ordered = tuple(sorted(done, key=lambda r: order.get(r.source.id, len(order))))
+        return Report(
+            sources.path,
+            ordered,
+            started,
+            dt.datetime.now(dt.UTC),
+            sources.as_of,
+            article=sources.article,
+            partial=True,
+            planned=len(sources.sources),
+        )
+
     if not sys.stderr.isatty():
-        return _finish(run_verify(sources, options, on_wait=_tell_wait))
+        work = run_verify(sources, options, on_result=done.append, on_wait=_tell_wait)
+        return _finish(work, partial)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -125,12 +154,13 @@ def _run(sources: Sources, options: Options) -> Report:
         task = progress.add_task("", total=len(sources.sources))
 
         def advance(result: SourceResult) -> None:
+            done.append(result)
             progress.update(task, advance=1, description=result.source.id)
 
         def wait(what: str, seconds: float) -> None:
             progress.update(task, description=f"{what}: waiting {seconds:.0f} s")
 
-        return _finish(run_verify(sources, options, on_result=advance, on_wait=wait))
+        return _finish(run_verify(sources, options, on_result=advance, on_wait=wait), partial)
 
 
 # Options shared by the commands that fetch.
@@ -261,6 +291,7 @@ def _options(
     offline: bool = False,
     warc: Path | None = None,
     replay: Path | None = None,
+    max_retries: int = 2,
 ) -> Options:
     from .archive import ArchiveSettings
     from .cache import parse_age
@@ -285,6 +316,7 @@ def _options(
         host_concurrency=host_concurrency,
         max_age=parse_age(max_age),
         offline=offline,
+        max_retries=max_retries,
     )
     return Options(
         fetch=fetch,
@@ -418,6 +450,12 @@ def verify(
     ] = False,
     allow_private: AllowPrivateOpt = False,
     timeout: TimeoutOpt = 60.0,
+    max_retries: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Retries of a live page's GET that got no answer, a 429 or a 503."
+        ),
+    ] = 2,
     max_concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 32,
     host_concurrency: Annotated[
         int, typer.Option(min=1, help="Requests in flight at once to one host.")
@@ -467,6 +505,7 @@ def verify(
         offline=offline,
         warc=warc,
         replay=replay,
+        max_retries=max_retries,
     )
     policy = _fail_on(fail_on)
     report = _run(sources, options)
@@ -479,7 +518,7 @@ def verify(
     else:
         use_color = color and fmt is Format.TABLE
         sys.stdout.write(render(report, fmt, color=use_color, width=width, fail_on=policy))
-    raise typer.Exit(report.exit_for(policy))
+    raise typer.Exit(ExitStatus.INTERRUPTED if report.partial else report.exit_for(policy))
 
 
 @app.command()

@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
 import ipaddress
+import random
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any, Self
 from urllib.parse import urlsplit
 
@@ -54,6 +57,8 @@ READABLE_TYPES = (
     "application/x-pdf",
 )
 
+MAX_RETRY_WAIT = 60.0  # seconds; a server asking for a longer wait is not asked again
+
 _BLOCKED = frozenset({401, 403, 407, 429, 451, 999})  # 999: LinkedIn's answer to bots
 _DEAD = frozenset({404, 410})
 
@@ -73,6 +78,11 @@ class FetchSettings:
     user_agent: str = USER_AGENT
     max_age: float = DEFAULT_MAX_AGE  # how long a cached live page is used without asking
     offline: bool = False  # make no request: only what the cache holds, whatever its age
+    # Retries of a live page's GET (``fetch``) that got no answer, a 429 or a 503. 0 by
+    # default: the archive code shares the Fetcher and paces its own 429s.
+    max_retries: int = 0
+    retry_wait: float = 1.0  # seconds before the first retry, doubled each time, jittered
+    max_retry_wait: float = MAX_RETRY_WAIT  # a longer Retry-After is not waited for
 
     @classmethod
     def with_timeout(cls, timeout: float, **settings: Any) -> FetchSettings:
@@ -193,12 +203,191 @@ def _media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
+def _binary(body: bytes, content_type: str) -> bool:
+    """Whether a body said to be text is bytes of something else: NUL bytes among many control
+    bytes (over 5% of the first 4 KB; random bytes have about 11%), but in UTF-16 and UTF-32
+    (with a BOM, or so declared). A stray NUL or escape in a page's text keeps it text."""
+    sample = body[:4096]
+    if "pdf" in content_type.lower() or b"\x00" not in sample:
+        return False
+    controls = sum(1 for b in sample if (b < 32 and b not in (9, 10, 12, 13)) or b == 127)
+    if controls * 20 <= len(sample):
+        return False
+    wide = body.startswith((b"\xff\xfe", b"\xfe\xff")) or "utf-16" in content_type.lower()
+    return not (wide or "utf-32" in content_type.lower())
+
+
 def _sniff(body: bytes) -> str:
     if b"%PDF-" in body[:1024]:
         return "application/pdf"
     head = body[:512].lstrip().lower()
     looks_html = head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<"))
     return "text/html" if looks_html else "text/plain"
+
+
+# ----------------------------------------------------------------------------- content coding
+
+# The most a decoder hands on at a time. httpx's own decoders inflate each chunk received whole:
+# a 1 MB gzip body of zeros is 1 GB of text, and a brotli body of a few hundred KB as much, all
+# in one call, before any size limit can look at it. Ours stop every _PIECE bytes, so max_bytes
+# holds on what a body decodes to, and a compression bomb costs no more than a large page.
+_PIECE = 64 * 1024
+
+
+class Undecodable(Exception):
+    """A body that its Content-Encoding cannot decode, or one in an encoding not read."""
+
+
+class _Inflate:
+    """gzip or deflate (zlib's format, or raw deflate as some servers send it), in pieces."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._gzip = encoding in ("gzip", "x-gzip")
+        self._d = self._new(zlib.MAX_WBITS | 16 if self._gzip else zlib.MAX_WBITS)
+        self._started = False
+
+    @staticmethod
+    def _new(wbits: int) -> Any:
+        return zlib.decompressobj(wbits)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while True:
+            try:
+                out = self._d.decompress(data, _PIECE)
+            except zlib.error as exc:
+                if self._gzip or self._started:
+                    raise Undecodable(f"{self.encoding}: {exc}") from exc
+                self._d, self._started = self._new(-zlib.MAX_WBITS), True  # raw deflate
+                continue
+            self._started = True
+            data = self._d.unconsumed_tail
+            if out:
+                yield out
+            if self._d.eof and self._d.unused_data:
+                if not self._gzip:
+                    return  # bytes after the end of a deflate stream: ignored, as httpx does
+                data = self._d.unused_data  # a gzip body may be several members, one after another
+                self._d = self._new(zlib.MAX_WBITS | 16)
+            elif not data and len(out) < _PIECE:
+                return  # all read, and nothing more held back (a full piece may hide more)
+
+    def end(self) -> Iterator[bytes]:
+        tail = self._d.flush()
+        if tail:
+            yield tail
+
+
+class _Unbrotli:
+    """brotli, in pieces: with the output limit of Google's bindings (1.2 and later), or by
+    calling the library through the cffi bindings (brotlipy, brotlicffi) that have none."""
+
+    encoding = "br"
+
+    def __init__(self) -> None:
+        self._lib: Any = None
+        self._ffi: Any = None
+        module = _brotli_module()
+        if module is None:
+            raise Undecodable("br: no brotli decoder installed")
+        self._d = module.Decompressor()
+        if not hasattr(self._d, "can_accept_more_data"):
+            bindings = importlib.import_module(f"{module.__name__}._{module.__name__}")
+            self._lib, self._ffi = bindings.lib, bindings.ffi
+        self._error: type[Exception] = module.error
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._lib is None:
+            try:
+                out = self._d.process(data, output_buffer_limit=_PIECE)
+                while out:
+                    yield out
+                    if self._d.can_accept_more_data():
+                        return
+                    out = self._d.process(b"", output_buffer_limit=_PIECE)
+            except self._error as exc:
+                raise Undecodable(f"br: {exc}") from exc
+            return
+        lib, ffi = self._lib, self._ffi
+        source = ffi.new("uint8_t[]", data)
+        available_in = ffi.new("size_t *", len(data))
+        next_in = ffi.new("uint8_t **", source)
+        while True:
+            target = ffi.new("uint8_t[]", _PIECE)
+            available_out = ffi.new("size_t *", _PIECE)
+            next_out = ffi.new("uint8_t **", target)
+            result = lib.BrotliDecoderDecompressStream(
+                self._d._decoder, available_in, next_in, available_out, next_out, ffi.NULL
+            )
+            if result == lib.BROTLI_DECODER_RESULT_ERROR:
+                code = lib.BrotliDecoderGetErrorCode(self._d._decoder)
+                why = ffi.string(lib.BrotliDecoderErrorString(code)).decode("ascii", "replace")
+                raise Undecodable(f"br: {why}")
+            written = _PIECE - available_out[0]
+            if written:
+                yield ffi.buffer(target, written)[:]
+            if result != lib.BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:
+                return
+
+    def end(self) -> Iterator[bytes]:
+        return iter(())
+
+
+def _brotli_module() -> Any:
+    """The brotli bindings installed, if any can decode in bounded pieces."""
+    for name in ("brotli", "brotlicffi"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        decompressor = module.Decompressor()
+        if hasattr(decompressor, "can_accept_more_data"):
+            return module
+        try:
+            importlib.import_module(f"{name}._{name}")
+        except ImportError:
+            continue
+        return module
+    return None
+
+
+ACCEPT_ENCODING = "gzip, deflate, br" if _brotli_module() is not None else "gzip, deflate"
+
+
+async def _whole(body: bytes) -> AsyncIterator[bytes]:
+    yield body
+
+
+class _Decoding:
+    """A body's Content-Encoding undone, every coding in turn, in pieces of at most _PIECE."""
+
+    def __init__(self, header: str | None) -> None:
+        names = [n.strip().lower() for n in (header or "").split(",")]
+        self._stages: list[_Inflate | _Unbrotli] = []
+        for name in reversed([n for n in names if n and n != "identity"]):
+            if name in ("gzip", "x-gzip", "deflate"):
+                self._stages.append(_Inflate(name))
+            elif name == "br":
+                self._stages.append(_Unbrotli())
+            else:
+                raise Undecodable(f"{name}: not an encoding sourcecheck reads")
+
+    def _through(self, stage: int, data: bytes) -> Iterator[bytes]:
+        if stage == len(self._stages):
+            yield data
+            return
+        for piece in self._stages[stage].feed(data):
+            yield from self._through(stage + 1, piece)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The decoded pieces of the next received bytes."""
+        return self._through(0, data)
+
+    def end(self) -> Iterator[bytes]:
+        """What is left once the body has all been received."""
+        for stage, decoder in enumerate(self._stages):
+            for piece in decoder.end():
+                yield from self._through(stage + 1, piece)
 
 
 # ----------------------------------------------------------------------------- transports
@@ -428,6 +617,28 @@ class _Recorder(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+Sleep = Callable[[float], Awaitable[None]]
+Pace = Callable[[str], Awaitable[None]]  # waits for a URL's turn before each try
+
+# What may pass by itself: asked again (a GET only), after a wait.
+_TRANSIENT = frozenset({429, 503})
+
+
+@dataclass(frozen=True)
+class Tried:
+    """The last answer to a GET asked up to ``1 + retries`` times, and how it went."""
+
+    got: Response | Unavailable
+    tries: int = 1
+    gave_up: str | None = None  # why a failure that may pass was not asked again
+
+    def note(self) -> str | None:
+        """What a reason adds: the tries made, or the wait that was not made."""
+        notes = [f"after {self.tries} tries"] if self.tries > 1 else []
+        notes += [self.gave_up] if self.gave_up else []
+        return ", ".join(notes) or None
+
+
 class Fetcher:
     """Fetches URLs with one shared client, global and per-host limits, and the address guard.
 
@@ -436,6 +647,7 @@ class Fetcher:
     pages that ``fetch`` and ``probe`` get (``settings.max_age``); ``record`` keeps every
     exchange in ``exchanges``; ``replay`` answers from recorded exchanges instead of the
     network. With ``settings.offline`` or ``replay`` no request ever leaves the process.
+    ``sleep`` and ``rng`` make the waits between retries (``settings.max_retries``).
     """
 
     def __init__(
@@ -448,8 +660,11 @@ class Fetcher:
         record: bool = False,
         replay: Iterable[Exchange] | None = None,
         clock: Callable[[], float] = time.time,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
     ) -> None:
         self.settings = s = settings or FetchSettings()
+        self._sleep, self._rng = sleep, rng or random.Random()
         trusted = frozenset(_origin(u) for u in trusted_origins)
         network: httpx.AsyncBaseTransport
         if replay is not None:
@@ -475,7 +690,12 @@ class Fetcher:
             timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
             follow_redirects=True,
             max_redirects=s.max_redirects,
-            headers={"User-Agent": s.user_agent, "Accept": "text/html,*/*;q=0.8"},
+            headers={
+                "User-Agent": s.user_agent,
+                "Accept": "text/html,*/*;q=0.8",
+                # Only the codings _Decoding reads (httpx would offer zstd too, if installed).
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
             # Proxies from the environment would bypass the address guard; not used yet.
             trust_env=False,
         )
@@ -530,6 +750,19 @@ class Fetcher:
         ``headers`` go to this URL's host only: httpx drops Authorization on a redirect to
         another origin. ``extensions`` go to the transports, through every redirect.
         """
+        got, _ = await self._attempt(method, url, follow_redirects, form, headers, extensions)
+        return got
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        follow_redirects: bool = True,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> tuple[Response | Unavailable, bool]:
+        """One request, and whether a failure to get an answer may pass if asked again."""
         if self._client is None or self._global is None:
             raise RuntimeError("Fetcher used outside 'async with'")
         s = self.settings
@@ -537,31 +770,85 @@ class Fetcher:
             # The host's turn first: a request waiting on a busy host must not hold a global
             # slot, or one host with many URLs starves all the others.
             async with self._host_limit(url), self._global, asyncio.timeout(s.total_timeout):
-                return await self._send(
+                got = await self._send(
                     self._client, method, url, follow_redirects, form, headers, extensions
                 )
+                return got, False
         except NotServed as exc:
-            return Unavailable(url, SourceStatus.ERROR, str(exc))
+            return Unavailable(url, SourceStatus.ERROR, str(exc)), False
         except TimeoutError:
-            return Unavailable(url, SourceStatus.ERROR, f"timed out after {s.total_timeout:g} s")
+            reason = f"timed out after {s.total_timeout:g} s"
+            return Unavailable(url, SourceStatus.ERROR, reason), True
         except AddressRefused as exc:
             reason = f"refused: {exc} (allow with --allow-private)"
-            return Unavailable(url, SourceStatus.ERROR, reason)
+            return Unavailable(url, SourceStatus.ERROR, reason), False
         except httpx.TooManyRedirects:
             reason = f"more than {s.max_redirects} redirects"
-            return Unavailable(url, SourceStatus.ERROR, reason)
+            return Unavailable(url, SourceStatus.ERROR, reason), False
         except httpx.TimeoutException as exc:
-            return Unavailable(url, SourceStatus.ERROR, f"timed out ({type(exc).__name__})")
+            reason = f"timed out ({type(exc).__name__})"
+            return Unavailable(url, SourceStatus.ERROR, reason), True
         except httpx.ConnectError as exc:
             text = str(exc)
             if "SSL" in text or "CERTIFICATE" in text.upper():
-                return Unavailable(url, SourceStatus.ERROR, f"TLS error: {text}")
-            return Unavailable(url, SourceStatus.DEAD, f"could not connect: {text}")
+                return Unavailable(url, SourceStatus.ERROR, f"TLS error: {text}"), False
+            return Unavailable(url, SourceStatus.DEAD, f"could not connect: {text}"), True
         except httpx.UnsupportedProtocol as exc:
-            return Unavailable(url, SourceStatus.ERROR, f"unsupported URL: {exc}")
+            return Unavailable(url, SourceStatus.ERROR, f"unsupported URL: {exc}"), False
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            return Unavailable(url, SourceStatus.ERROR, reason)
+            # A connection reset or closed before the answer was whole: no answer, as a
+            # refused connection is, and may pass as it may.
+            cut = isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError)
+            if cut:
+                reason = f"connection broken ({reason})"
+            return Unavailable(url, SourceStatus.ERROR, reason), cut
+
+    async def get_tried(
+        self,
+        url: str,
+        *,
+        retries: int | None = None,
+        retry_wait: float | None = None,
+        pace: Pace | None = None,
+        sleep: Sleep | None = None,
+        rng: random.Random | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> Tried:
+        """GET a URL, asked again up to ``retries`` times (``settings.max_retries``) when the
+        failure may pass by itself: no answer (a refused or cut connection, a timeout), 429 Too
+        Many Requests, 503 Service Unavailable. A GET is idempotent, so asking again is safe;
+        nothing else is retried.
+
+        The wait doubles from ``retry_wait`` (``settings.retry_wait``) each time, jittered so
+        that many clients do not come back at once; a Retry-After header (seconds or an HTTP
+        date) is honoured up to ``settings.max_retry_wait``, and one asking longer ends the
+        tries with the wait named in ``Tried.gave_up``. ``pace`` is awaited before each try.
+        """
+        from .archive import retry_after
+
+        s = self.settings
+        retries = s.max_retries if retries is None else retries
+        base = s.retry_wait if retry_wait is None else retry_wait
+        sleep, rng = sleep or self._sleep, rng or self._rng
+        tries = 0
+        while True:
+            if pace is not None:
+                await pace(url)
+            got, transient = await self._attempt("GET", url, extensions=extensions)
+            tries += 1
+            if isinstance(got, Response):
+                transient = got.http_status in _TRANSIENT
+            if not transient or tries > retries:
+                return Tried(got, tries)
+            wait = base * 2.0 ** (tries - 1) * (1 + rng.random())
+            asked = retry_after(got.header("retry-after")) if isinstance(got, Response) else None
+            if asked is not None:
+                if asked > s.max_retry_wait:
+                    why = f"Retry-After {asked:.0f} s, over the {s.max_retry_wait:g} s waited"
+                    return Tried(got, tries, why)
+                wait = asked
+            await sleep(min(wait, s.max_retry_wait))
 
     async def _send(
         self,
@@ -588,11 +875,23 @@ class Fetcher:
                 reason = f"larger than the {limit:,} byte limit ({int(declared):,} bytes declared)"
                 return Unavailable(url, SourceStatus.ERROR, reason, r.status_code, final)
             body = bytearray()
-            async for chunk in r.aiter_bytes():
-                body += chunk
-                if len(body) > limit:
-                    reason = f"larger than the {limit:,} byte limit"
-                    return Unavailable(url, SourceStatus.ERROR, reason, r.status_code, final)
+            over = f"larger than the {limit:,} byte limit"
+            try:
+                # A response made whole (httpx.MockTransport's) was read, and decoded, already.
+                made = r.is_stream_consumed
+                decoding = _Decoding(None if made else r.headers.get("content-encoding"))
+                async for chunk in _whole(r.content) if made else r.aiter_raw():
+                    for piece in decoding.feed(chunk):
+                        body += piece
+                        if len(body) > limit:
+                            return Unavailable(url, SourceStatus.ERROR, over, r.status_code, final)
+                for piece in decoding.end():
+                    body += piece
+                    if len(body) > limit:
+                        return Unavailable(url, SourceStatus.ERROR, over, r.status_code, final)
+            except Undecodable as exc:
+                reason = f"cannot decode the body: {exc}"
+                return Unavailable(url, SourceStatus.ERROR, reason, r.status_code, final)
             return Response(
                 url=url,
                 final_url=final,
@@ -615,11 +914,15 @@ class Fetcher:
 
     async def fetch(self, url: str, *, probe: bool = False) -> Page | Unavailable:
         """GET a live page: a readable 2xx answer is a Page, anything else Unavailable with a
-        reason. The page goes through the live cache, and is kept in a WARC as a live page."""
-        got = await self.request("GET", url, extensions={_ASK: _Ask(url, probe)})
-        if isinstance(got, Unavailable):
-            return got
-        return to_page(got)
+        reason. The page goes through the live cache, and is kept in a WARC as a live page;
+        a failure that may pass is retried ``settings.max_retries`` times (``get_tried``)."""
+        tried = await self.get_tried(url, extensions={_ASK: _Ask(url, probe)})
+        got = tried.got
+        page = got if isinstance(got, Unavailable) else to_page(got)
+        note = tried.note()
+        if note is not None and isinstance(page, Unavailable):
+            page = replace(page, reason=f"{page.reason}, {note}")
+        return page
 
 
 def to_page(r: Response) -> Page | Unavailable:
@@ -644,6 +947,17 @@ def to_page(r: Response) -> Page | Unavailable:
     if _media_type(content_type) not in READABLE_TYPES:
         reason = f"unsupported content type {_media_type(content_type)}"
         return Unavailable(r.url, SourceStatus.ERROR, reason, r.http_status, r.final_url)
+    if _binary(r.body, content_type):
+        reason = f"binary content, not {_media_type(content_type)} (NUL bytes)"
+        return Unavailable(r.url, SourceStatus.ERROR, reason, r.http_status, r.final_url)
+    if "html" in _media_type(content_type) or "xml" in _media_type(content_type):
+        # Here, before any stage parses it (the page's state, its text, its AMP link): each
+        # parse of a page nested this deep takes time in the square of its depth.
+        from .extract import MAX_DEPTH, html_depth_over
+
+        if html_depth_over(r.body) is not None:
+            reason = f"HTML nested more than {MAX_DEPTH:,} elements deep: not parsed"
+            return Unavailable(r.url, SourceStatus.ERROR, reason, r.http_status, r.final_url)
     return Page(
         r.url, r.final_url, r.http_status, content_type, r.body, r.redirects, r.redirect_statuses
     )

@@ -36,7 +36,6 @@ from .archive import (
     ArchiveSettings,
     Waiter,
     order_captures,
-    retry_after,
 )
 from .article import article_format
 from .errors import InputError
@@ -60,7 +59,6 @@ from .states import is_bot_challenge, moved_to
 from .verify import Options, make_archives
 
 DEFAULT_ACCEPT = frozenset([*range(100, 104), *range(200, 300)])  # lychee's default
-MAX_RETRY_WAIT = 60.0  # seconds; a longer Retry-After is cut to this
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -355,26 +353,6 @@ class HostPacer:
             self._next[host] = max(turn, now) + self.interval
 
 
-def _retry_wait(
-    got: Response | Unavailable, attempt: int, base: float, rng: random.Random
-) -> float | None:
-    """Seconds to wait before trying again, or None when the answer is final.
-
-    Only what may pass by itself is retried: no connection, a timeout, 429 Too Many Requests,
-    503 Service Unavailable. A GET is idempotent, so asking again is safe.
-    """
-    if isinstance(got, Response):
-        if got.http_status not in (429, 503):
-            return None
-        asked = retry_after(got.header("retry-after"))
-        if asked is not None:
-            return min(asked, MAX_RETRY_WAIT)
-    elif got.http_status is not None or not got.reason.startswith(("timed out", "could not")):
-        # The Fetcher's reasons: "timed out ...", "could not connect: ...".
-        return None
-    return min(MAX_RETRY_WAIT, base * 2.0**attempt * (1 + rng.random()))
-
-
 def _link_status(status: SourceStatus) -> LinkStatus:
     """The link status of a fetch's status: dead and blocked as they are, the rest errors."""
     return {SourceStatus.DEAD: LinkStatus.DEAD, SourceStatus.BLOCKED: LinkStatus.BLOCKED}.get(
@@ -421,19 +399,21 @@ async def check_url(
     sleep: Sleep = asyncio.sleep,
     rng: random.Random | None = None,
 ) -> LinkResult:
-    """GET one URL, retrying what may pass by itself up to ``max_retries`` times, and judge it."""
-    rng = rng or random.Random()
-    for attempt in range(options.max_retries + 1):
-        await pacer.wait(url)
-        got = await fetcher.get(url)
-        wait = _retry_wait(got, attempt, options.retry_wait, rng)
-        if wait is None or attempt == options.max_retries:
-            break
-        await sleep(wait)
-    result = judge(url, got, options.accept)
-    if attempt:
-        tries = f"after {attempt + 1} tries"
-        result = replace(result, reason=f"{result.reason}, {tries}" if result.reason else tries)
+    """GET one URL, retrying what may pass by itself up to ``max_retries`` times, and judge it.
+
+    The retries are the Fetcher's (``Fetcher.get_tried``), each try in its host's turn."""
+    tried = await fetcher.get_tried(
+        url,
+        retries=options.max_retries,
+        retry_wait=options.retry_wait,
+        pace=pacer.wait,
+        sleep=sleep,
+        rng=rng,
+    )
+    result = judge(url, tried.got, options.accept)
+    note = tried.note()
+    if note is not None:
+        result = replace(result, reason=f"{result.reason}, {note}" if result.reason else note)
     return result
 
 

@@ -388,6 +388,8 @@ class Report:
     article: str | None = None  # the article the quotes were read from, if one was
     unattributed: tuple[QuoteResult, ...] = ()  # its quotes that no source could be tied to
     counts: dict[Verdict, int] = field(default_factory=dict, compare=False)
+    partial: bool = False  # the run was interrupted: ``results`` holds only the sources done
+    planned: int | None = None  # the sources the run set out to check, when partial
 
     def __post_init__(self) -> None:
         counts = dict.fromkeys(Verdict, 0)

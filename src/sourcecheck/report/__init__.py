@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from enum import StrEnum
 from typing import Any, assert_never
@@ -17,6 +18,7 @@ from ..models import (
     Verdict,
     Where,
 )
+from ..redact import redact_text
 
 
 class Format(StrEnum):
@@ -71,13 +73,30 @@ def render(
             assert_never(fmt)
 
 
-# C0 and C1 control characters but tab and newline: a page must not drive the terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 control characters but tab and newline: a page must not drive the terminal. And the
+# bidirectional embeddings, overrides and isolates (U+202A-E, U+2066-9): they reorder what
+# follows them on screen, so a page could make a quote or a URL read as something else
+# ("Trojan Source", CVE-2021-42574).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(text: str) -> str:
-    """Text from a page or a file with control characters (ANSI escapes among them) removed."""
-    return _CONTROL.sub("", text)
+    """Text from a page or a file fit to show: control characters (ANSI escapes among them) and
+    bidi overrides removed, secrets in URLs and headers redacted (``redact.redact_text``)."""
+    return redact_text(_CONTROL.sub("", text))
+
+
+# What json.dumps leaves raw with ensure_ascii=False but a terminal may act on: escaped as \uXXXX,
+# which a JSON reader turns back into the same text.
+_JSON_RAW = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def to_json(doc: object) -> str:
+    """``doc`` as a JSON document (two-space indent, trailing newline) that is safe to print:
+    every control character and bidi override escaped, secrets in URLs redacted."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    text = _JSON_RAW.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+    return redact_text(text) + "\n"
 
 
 def one_line(text: str, limit: int | None = None) -> str:
@@ -183,6 +202,14 @@ def summary(report: Report) -> str:
         f"{_count(quotes, 'quote')}: {', '.join(parts)}; "
         f"{_count(len(report.results), 'source')}, {readable} readable"
     )
+
+
+def partial_note(report: Report) -> str | None:
+    """For a run cut short by Ctrl-C, "partial: interrupted after N of M sources"; else None."""
+    if not report.partial:
+        return None
+    planned = report.planned if report.planned is not None else len(report.results)
+    return f"partial: interrupted after {len(report.results)} of {_count(planned, 'source')}"
 
 
 def shown_verdicts(report: Report) -> list[Verdict]:

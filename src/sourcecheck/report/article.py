@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 from ..models import Article, ArticleQuote
-from . import ListFormat, clean, md_text, one_line, terminal
+from . import ListFormat, clean, md_text, one_line, terminal, to_json
 
 
 def _source(q: ArticleQuote) -> str:
@@ -49,7 +48,7 @@ def _json(article: Article) -> str:
         "links": [{"url": x.url, "text": x.text, "line": x.line} for x in article.links],
         "notes": list(article.notes),
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return to_json(doc)
 
 
 def _markdown(article: Article) -> str:

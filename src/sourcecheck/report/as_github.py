@@ -10,7 +10,7 @@ so a page's text cannot issue a command of its own.
 from __future__ import annotations
 
 from ..models import QuoteResult, Report, Verdict
-from . import clean, location, one_line, source_state, summary, where_label
+from . import clean, location, one_line, partial_note, source_state, summary, where_label
 
 
 def _data(text: str) -> str:
@@ -61,5 +61,7 @@ def render_github(report: Report, fail_on: frozenset[str]) -> str:
             lines.append(_command(kind, source_state(r), path, r.source.line, None, title))
         lines += [c for q in r.quotes if (c := _quote(q, report, fail_on))]
     lines += [c for q in report.unattributed if (c := _quote(q, report, fail_on))]
+    if note := partial_note(report):
+        lines.append(f"::warning title=sourcecheck::{_data(note)}")
     lines.append(f"::notice title=sourcecheck::{_data(summary(report))}")
     return "\n".join(lines) + "\n"

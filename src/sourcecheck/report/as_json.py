@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import __version__
 from ..models import DEFAULT_FAIL_ON, Match, QuoteResult, Report, Snapshot, SourceResult
+from . import to_json
 
 
 def _snapshot(s: Snapshot | None) -> dict[str, Any] | None:
@@ -85,6 +85,8 @@ def render_json(report: Report, fail_on: frozenset[str] = DEFAULT_FAIL_ON) -> st
         "as_of": report.as_of.isoformat() if report.as_of else None,
         "started": report.started.isoformat(),
         "finished": report.finished.isoformat(),
+        "partial": report.partial,  # interrupted: "sources" holds only those done
+        "planned_sources": report.planned if report.partial else len(report.results),
         "summary": {
             **{v.value: n for v, n in report.counts.items()},
             "quotes": len(report.quotes) + len(report.unattributed),
@@ -97,4 +99,4 @@ def render_json(report: Report, fail_on: frozenset[str] = DEFAULT_FAIL_ON) -> st
         "quotes": [_quote(q) for q in report.quotes],
         "unattributed": [_quote(q) for q in report.unattributed],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return to_json(doc)

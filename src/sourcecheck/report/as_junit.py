@@ -12,14 +12,16 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..models import QuoteResult, Report, SourceResult, Verdict
-from . import location, one_line, source_state, where_label
+from . import clean, location, one_line, partial_note, source_state, where_label
 
 # Characters XML 1.0 does not allow, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def _x(text: str) -> str:
-    return _NOT_XML.sub("", text)
+    # clean() too: XML holds C1 controls and bidi overrides, but a terminal showing the file
+    # would act on them; and secrets are redacted.
+    return _NOT_XML.sub("", clean(text))
 
 
 def _details(q: QuoteResult) -> str:
@@ -105,5 +107,7 @@ def render_junit(report: Report, fail_on: frozenset[str]) -> str:
     root.set("tests", str(tests))
     root.set("failures", str(failures))
     root.set("time", f"{(report.finished - report.started).total_seconds():.3f}")
+    if note := partial_note(report):
+        root.insert(0, ET.Comment(f" {note} "))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -10,6 +10,7 @@ from . import (
     clean,
     one_line,
     origin,
+    partial_note,
     place,
     shown_verdicts,
     snapshot_date,
@@ -29,8 +30,13 @@ _ICONS = {
 
 
 def _link(label: str, url: str) -> str:
-    safe = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C")
-    return f"[{md(label)}](<{safe.replace('>', '%3E')}>)"
+    # clean() redacts secrets and drops control characters; what would end the <...>
+    # destination, the line or a table cell, or open a code span, is percent-encoded.
+    safe = clean(url)
+    for char, code in ((" ", "%20"), ("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E"),
+                       ("|", "%7C"), ("`", "%60"), ("\n", "%0A"), ("\t", "%09")):  # fmt: skip
+        safe = safe.replace(char, code)
+    return f"[{md(label)}](<{safe}>)"
 
 
 def _fence(body: str, info: str = "") -> str:
@@ -138,16 +144,19 @@ def render_markdown(report: Report, fail_on: frozenset[str] = DEFAULT_FAIL_ON) -
     """The report as a Markdown document that reads well as a CI job summary or an issue body:
     the counts first, then only what needs attention, then every source and quote, folded."""
     c = report.counts
-    article = f", article `{clean(report.article).replace('`', '')}`" if report.article else ""
+    # one_line, not clean: a newline in a path would end the line, and a "</details>" or "<div>"
+    # starting the next one is an HTML block, even in the middle of a paragraph.
+    article = f", article `{one_line(report.article).replace('`', '')}`" if report.article else ""
     head = [
         "# sourcecheck report",
         "",
-        f"Sources: `{clean(str(report.sources_path)).replace('`', '')}`{article}"
+        f"Sources: `{one_line(str(report.sources_path)).replace('`', '')}`{article}"
         + (f", as of {report.as_of.isoformat()}" if report.as_of else "")
         + f", checked {report.started.strftime('%Y-%m-%d %H:%M UTC')}.",
         "",
         f"**{md(summary(report))}**",
         "",
+        *([f"**{note}**", ""] if (note := partial_note(report)) else []),
         "| Verdict | Quotes |",
         "|---|---:|",
         *(f"| {_ICONS[v]} {v.value} | {c[v]} |" for v in shown_verdicts(report)),

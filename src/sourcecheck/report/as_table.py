@@ -8,7 +8,17 @@ from rich.table import Table
 from rich.text import Text
 
 from ..models import Report, Verdict
-from . import clean, one_line, origin, place, source_state, summary, terminal, where_label
+from . import (
+    clean,
+    one_line,
+    origin,
+    partial_note,
+    place,
+    source_state,
+    summary,
+    terminal,
+    where_label,
+)
 
 STYLES = {
     Verdict.VERIFIED: "bold green",
@@ -46,7 +56,7 @@ def render_table(report: Report, *, color: bool = False, width: int = 100) -> st
     for q in report.quotes:
         if q.verdict is not Verdict.ALTERED or q.match is None:
             continue
-        console.print(Text(f"\n{q.source_id}: altered ({where_label(q)})", style="bold"))
+        console.print(Text(f"\n{clean(q.source_id)}: altered ({where_label(q)})", style="bold"))
         console.print(Text("  quote:  ") + Text(one_line(q.quote.text)))
         console.print(Text("  source: ") + Text(one_line(q.match.passage or "")))
         line = Text("  diff:   ")
@@ -68,5 +78,7 @@ def render_table(report: Report, *, color: bool = False, width: int = 100) -> st
         console.print(Text("\nSources to look at:", style="bold"))
         for r in troubled:
             console.print(Text(f"  {clean(r.source.id)}: {one_line(source_state(r))}"))
+    if note := partial_note(report):
+        console.print(Text("\n" + note, style="bold red"))
     console.print(Text("\n" + summary(report), style="bold"))
     return out.getvalue()

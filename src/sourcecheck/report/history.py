@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import json
 from typing import Any, assert_never
 
 from rich.table import Table
 from rich.text import Text
 
 from ..models import Change, History, Step
-from . import ListFormat, clean, md_text, one_line, terminal
+from . import ListFormat, clean, md_text, one_line, terminal, to_json
 from .as_table import STYLES
 
 
@@ -92,14 +91,15 @@ def _json(h: History) -> str:
             for c in h.changes
         ],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return to_json(doc)
 
 
 def _markdown(h: History) -> str:
     source = h.source
     lines = [f"# History of `{one_line(source.id).replace('`', '')}`", ""]
     if source.url:
-        lines += [f"URL: <{source.url.replace('>', '%3E')}>", ""]
+        url = clean(source.url).replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
+        lines += [f"URL: <{url}>", ""]
     if h.reason:
         lines += [f"No captures: {md_text(h.reason)}", ""]
     head = ["Copy", *(f"Q{i + 1}" for i in range(len(source.quotes)))]

@@ -7,14 +7,13 @@ a broken link the archived capture closest to today (or why there is none).
 from __future__ import annotations
 
 import io
-import json
 import re
 import xml.etree.ElementTree as ET
 from typing import Any, assert_never
 
 from .. import __version__
 from ..models import LinkPlace, LinkReport, LinkResult, LinkStatus, Snapshot
-from . import Format, clean, md_text, one_line, snapshot_date, terminal
+from . import Format, clean, md_text, one_line, snapshot_date, terminal, to_json
 
 STYLES = {
     LinkStatus.OK: "bold green",
@@ -147,7 +146,7 @@ def links_json(report: LinkReport) -> str:
             for r in report.results
         ],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return to_json(doc)
 
 
 # ----------------------------------------------------------------------------- Markdown
@@ -157,7 +156,9 @@ def _md_url(url: str, label: str | None = None) -> str:
     # <...> destinations take any character but these, which are percent-encoded; '|' would end
     # the table cell even there.
     safe = clean(url)
-    for char, code in ((" ", "%20"), ("<", "%3C"), (">", "%3E"), ("|", "%7C")):
+    # A line break would end the table row, a backtick open a code span.
+    for char, code in ((" ", "%20"), ("<", "%3C"), (">", "%3E"), ("|", "%7C"), ("`", "%60"),
+                       ("\n", "%0A"), ("\t", "%09")):  # fmt: skip
         safe = safe.replace(char, code)
     return f"[{md_text(label or url)}](<{safe}>)"
 
@@ -192,7 +193,9 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def _x(text: str) -> str:
-    return _NOT_XML.sub("", text)
+    # clean() too: XML holds C1 controls and bidi overrides, but a terminal showing the file
+    # would act on them; and secrets are redacted.
+    return _NOT_XML.sub("", clean(text))
 
 
 def links_junit(report: LinkReport) -> str:
