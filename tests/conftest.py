@@ -14,9 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.http_server import RouteServer
 from tests.pywb_archive import Capture, PywbArchive
+
+# CI runs the same examples every time (HYPOTHESIS_PROFILE=ci in .ci/run): a red run is then
+# reproducible; by hand, Hypothesis keeps exploring new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"

@@ -40,7 +40,11 @@ def _quote(q: QuoteResult, report: Report, fail_on: frozenset[str]) -> str | Non
     file, line, col = location(q, report)
     message = f"“{one_line(q.quote.text, 120)}” is {q.verdict.value.replace('_', ' ')}"
     if q.source_id:
-        message += f" in {q.source_id} ({where_label(q)})"
+        copy = where_label(q) if q.where is not None else None
+        message += f" in {q.source_id}" + (f" ({copy})" if copy else "")
+    if q.verdict is Verdict.UNAVAILABLE:
+        r = next((x for x in report.results if x.source.id == q.source_id), None)
+        message += f": {source_state(r)}" if r is not None else ""
     if q.match is not None and q.match.passage and q.verdict is Verdict.ALTERED:
         message += f"\nThe source says: “{one_line(q.match.passage, 300)}”"
     if q.match is not None and q.match.reason:

@@ -144,13 +144,13 @@ def render_markdown(report: Report, fail_on: frozenset[str] = DEFAULT_FAIL_ON) -
     """The report as a Markdown document that reads well as a CI job summary or an issue body:
     the counts first, then only what needs attention, then every source and quote, folded."""
     c = report.counts
-    # one_line, not clean: a newline in a path would end the line, and a "</details>" or "<div>"
-    # starting the next one is an HTML block, even in the middle of a paragraph.
-    article = f", article `{one_line(report.article).replace('`', '')}`" if report.article else ""
+    # Paths as escaped text on one line: a newline in a path would end the line (a "</details>"
+    # starting the next one is an HTML block), and a backslash or backtick could end a code span.
+    article = f", article {md(report.article)}" if report.article else ""
     head = [
         "# sourcecheck report",
         "",
-        f"Sources: `{one_line(str(report.sources_path)).replace('`', '')}`{article}"
+        f"Sources: {md(str(report.sources_path))}{article}"
         + (f", as of {report.as_of.isoformat()}" if report.as_of else "")
         + f", checked {report.started.strftime('%Y-%m-%d %H:%M UTC')}.",
         "",
