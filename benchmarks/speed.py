@@ -45,6 +45,13 @@ SENTENCES = [
 FILLER = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. "
 
 
+class _Server(ThreadingHTTPServer):
+    # The listen backlog is set when the socket opens: a class attribute, or a burst of
+    # connections overflows the default 5 and waits out SYN retries (a second each).
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 class Site:
     """A loopback server of numbered pages, each answered after a fixed latency."""
 
@@ -71,9 +78,7 @@ class Site:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 1024
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def page(self, n: str) -> str:
