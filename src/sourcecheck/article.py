@@ -522,6 +522,12 @@ class Parsed:
         line = bisect_right(starts, offset)
         return line, offset - starts[line - 1] + 1
 
+    def where(self, block: int, at: int) -> tuple[int, int]:
+        """1-based (line, column) in the file of a block's character ``at`` (past the end: its
+        last character)."""
+        offsets = self.blocks[block].offsets
+        return self.position(offsets[min(at, len(offsets) - 1)])
+
 
 def _line_starts(text: str) -> list[int]:
     starts = [0]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from urllib.parse import urlsplit
 
-from .article import Found, Parsed, parse_reference, reference_blocks
+from .article import Found, Parsed, find_quotes, parse, parse_reference, reference_blocks
 from .models import Article, ArticleQuote, Link, QuoteKind, Reference, Sources
 
 # ----------------------------------------------------------------------------- candidates
@@ -427,6 +427,8 @@ _DOCUMENT = re.compile(
     r"claimed|found|finds|sums up|summed up|ends|ended|begins|began|cites|quotes|quoted)\b",
     re.I,
 )  # only as the subject of what is said: "the memo goes on", "its statement said"
+# A citation's author form: "Surname, First" or "Surname I", never an outlet's name.
+_AUTHOR = re.compile(r"^[A-Z][\w’'\-]+(?:,\s*[A-Z][\w’'\-]+|\s+[A-Z]\.?)(?:\s|,|$)")
 _MARK = re.compile(r"\[\^?(\w+)\]")
 _MARKER = re.compile(r"^\s*[”’\"»]?\s*\[\^?(\w+)\]")
 
@@ -638,7 +640,6 @@ class _Attributor:
     def attribute(self, q: _Quote) -> None:
         b = self.blocks[q.block]
         if q.kind is QuoteKind.BLOCK:
-            lo, hi = 0, len(b.text)
             intro = (
                 q.block - 1
                 if q.block > 0 and self.blocks[q.block - 1].kind in ("p", "li")
@@ -718,7 +719,7 @@ class _Attributor:
                 refs = [(at, cid) for at, cid in refs if self.is_author(cid)]
             if refs:
                 at, cid = refs[-1]
-                line, _ = self.position(b, at)
+                line, _ = self.parsed.where(b, at)
                 return cid, f"{' '.join(m.group(0).split())}: the source named at line {line}"
         return None
 
@@ -728,15 +729,9 @@ class _Attributor:
 
     def is_author(self, cid: str) -> bool:
         """Whether a source goes by a person's name ("Okonkwo, Adaeze", "Mendel J")."""
-        # A citation's author form: "Surname, First" or "Surname I", never an outlet's name.
-        author = re.compile(r"^[A-Z][\w’'\-]+(?:,\s*[A-Z][\w’'\-]+|\s+[A-Z]\.?)(?:\s|,|$)")
         return any(
-            author.match(n) and _is_person(n.replace(",", " ")) for n in self.candidates[cid].names
+            _AUTHOR.match(n) and _is_person(n.replace(",", " ")) for n in self.candidates[cid].names
         )
-
-    def position(self, block: int, at: int) -> tuple[int, int]:
-        b = self.blocks[block]
-        return self.parsed.position(b.offsets[min(at, len(b.offsets) - 1)])
 
     def later_marker(self, q: _Quote) -> tuple[str, str] | None:
         """A footnote mark later in the paragraph ("“…,” she said. “…” [2]")."""
@@ -750,16 +745,13 @@ class _Attributor:
 
     def nearby(self, q: _Quote) -> None:
         """A source named elsewhere in the paragraph (or the paragraph introducing a block)."""
+        block, near = q.block, q.start
         if q.kind is QuoteKind.BLOCK:
-            intro = q.block - 1
-            if intro >= 0 and self.blocks[intro].kind in ("p", "li"):
-                n = len(self.blocks[intro].text)
-                found = self.pick(self.mentions[intro], n, q.text + " " + self.blocks[intro].text)
-                if found:
-                    q.source, q.cue = found[0], found[1].replace("named", "named nearby")
-            return
-        text = self.blocks[q.block].text
-        found = self.pick(self.mentions[q.block], q.start, q.text + " " + text)
+            block = q.block - 1
+            if block < 0 or self.blocks[block].kind not in ("p", "li"):
+                return
+            near = len(self.blocks[block].text)
+        found = self.pick(self.mentions[block], near, q.text + " " + self.blocks[block].text)
         if found:
             q.source, q.cue = found[0], found[1].replace("named", "named nearby")
 
@@ -784,7 +776,7 @@ def _same_speaker(parsed: Parsed, quotes: list[_Quote], untied: list[_Quote]) ->
         hit = tied.get(surname(q.speaker)) if q.source is None and q.speaker else None
         if hit:
             source, other = hit
-            line, _ = parsed.position(parsed.blocks[other.block].offsets[other.start])
+            line, _ = parsed.where(other.block, other.start)
             q.source, q.cue = source, f"same speaker as line {line}"
 
 
@@ -823,26 +815,23 @@ def attribute(
         start = q.start
         while start < len(b.text) - 1 and b.text[start].isspace():
             start += 1
-        line, column = parsed.position(b.offsets[min(start, len(b.offsets) - 1)])
+        line, column = parsed.where(q.block, start)
         out.append(ArticleQuote(q.text, q.kind, line, column, q.speaker, q.source, q.cue))
     return out
 
 
 def read_article(source: str, fmt: str, name: str, sources: Sources | None = None) -> Article:
     """Read an article's text: its quotes tied to ``sources`` (or else to its reference list)."""
-    from .article import find_quotes, parse
-    from .models import Article
-
     parsed = parse(source, fmt)
     ref_blocks = reference_blocks(parsed.blocks)
     refs = []
     for n, i in enumerate(ref_blocks, 1):
         label, text, publisher, title, url = parse_reference(parsed.blocks[i], n)
-        line, _ = parsed.position(parsed.blocks[i].offsets[0])
+        line, _ = parsed.where(i, 0)
         refs.append(Reference(label, text, line, publisher, title, url))
     links = [
-        Link(href, b.text[s:e], parsed.position(b.offsets[min(s, len(b.offsets) - 1)])[0])
-        for b in parsed.blocks
+        Link(href, b.text[s:e], parsed.where(i, s)[0])
+        for i, b in enumerate(parsed.blocks)
         for s, e, href in b.links
     ]
     found, raw_notes = find_quotes(parsed.blocks, set(ref_blocks))
@@ -855,7 +844,7 @@ def read_article(source: str, fmt: str, name: str, sources: Sources | None = Non
     notes = []
     for block, at, why in raw_notes:
         b = parsed.blocks[block]
-        line, column = parsed.position(b.offsets[min(at, len(b.offsets) - 1)])
+        line, column = parsed.where(block, at)
         mark = b.text[at] if 0 <= at < len(b.text) else "quote mark"
         what = (
             f"the opening {mark} is never closed; read on as if it were not there"

@@ -193,20 +193,12 @@ FailOnOpt = Annotated[
 
 def _fail_on(text: str) -> frozenset[str]:
     """The --fail-on list as a set of verdict and status names; a bad name is a usage error."""
-    from .models import SourceStatus, Verdict
+    from .models import fail_on_names
 
-    names = {n.strip() for n in text.split(",") if n.strip()}
-    if names == {"none"}:
-        return frozenset()
-    known = {v.value for v in Verdict} | {s.value for s in SourceStatus}
-    unknown = sorted(names - known)
-    if unknown:
-        raise typer.BadParameter(
-            f"unknown verdict or status {', '.join(map(repr, unknown))} "
-            f"(known: {', '.join(sorted(known))}, or none)",
-            param_hint="--fail-on",
-        )
-    return frozenset(names)
+    try:
+        return fail_on_names(text.split(","))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--fail-on") from None
 
 
 def _write(path: Path, text: str, what: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from pathlib import Path
@@ -32,6 +33,22 @@ class ExitStatus(IntEnum):
 
 # What fails a check unless told otherwise (``--fail-on``): the rest are warnings.
 DEFAULT_FAIL_ON = frozenset({"altered", "not_found", "unavailable", "unattributed"})
+
+
+def fail_on_names(names: Iterable[str]) -> frozenset[str]:
+    """A ``--fail-on`` list as a set of verdict and status names ("none": the empty set);
+    ValueError naming any other name."""
+    wanted = {n.strip() for n in names if n.strip()}
+    known = {v.value for v in Verdict} | {s.value for s in SourceStatus}
+    unknown = sorted(wanted - known - {"none"})
+    if unknown:
+        raise ValueError(
+            f"unknown verdict or status {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(sorted(known))}, or none)"
+        )
+    if "none" in wanted and len(wanted) > 1:
+        raise ValueError("'none' stands alone: it cannot be combined with other names")
+    return frozenset(wanted - {"none"})
 
 
 class SourceStatus(StrEnum):

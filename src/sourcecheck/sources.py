@@ -29,7 +29,7 @@ from ruamel.yaml.events import AliasEvent
 
 from .errors import ConfigError, InputError, Problem
 from .files import write_atomically
-from .models import Quote, Source, Sources, SourceStatus, Verdict
+from .models import Quote, Source, Sources, fail_on_names
 
 
 def _http_url(value: str) -> str:
@@ -81,13 +81,7 @@ def _age(text: str) -> str:
 
 
 def _known_names(names: list[str]) -> list[str]:
-    known = {v.value for v in Verdict} | {s.value for s in SourceStatus} | {"none"}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ValueError(
-            f"unknown verdict or status {', '.join(map(repr, unknown))} "
-            f"(known: {', '.join(sorted(known))})"
-        )
+    fail_on_names(names)  # a ValueError names what is unknown
     return names
 
 

@@ -235,11 +235,6 @@ def md_text(text: str) -> str:
     return re.sub(r"([\\`*_\[\]|#~])", r"\\\1", flat)
 
 
-def needs_attention(q: QuoteResult) -> bool:
-    """Whether a quote's verdict is anything but verified."""
-    return q.verdict is not Verdict.VERIFIED
-
-
 def location(q: QuoteResult, report: Report) -> tuple[str, int | None, int | None]:
     """Where a quote is written: its article line and column, else its line in sources.yaml."""
     if q.quote.article_line is not None and report.article:
