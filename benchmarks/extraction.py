@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
+import yaml
 
 from sourcecheck.article import article_format
 from sourcecheck.attribution import read_article
@@ -156,7 +156,7 @@ def score_article(article: Article, labels: dict[str, Any], name: str) -> Score:
 
 
 def _yaml(path: Path) -> Any:
-    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def labelled_set(root: Path = SET) -> list[tuple[str, Path, Path, Path | None]]:

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from sourcecheck.archive import Archive, ArchiveSettings, Wayback, _rows, timestamp_for

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
+import yaml
 from typer.testing import CliRunner
 
 from sourcecheck.cli import app
@@ -146,7 +146,7 @@ def test_markdown_summary_puts_what_needs_attention_first(newsroom_dir: Path) ->
 
 def action_step() -> tuple[str, dict[str, str]]:
     """The Action's verify step: its shell script and the inputs' defaults."""
-    action = YAML(typ="safe").load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
     step = next(s for s in action["runs"]["steps"] if s.get("id") == "verify")
     defaults = {name: str(spec.get("default", "")) for name, spec in action["inputs"].items()}
     return step["run"], defaults
@@ -184,7 +184,7 @@ def test_the_github_action_annotates_the_failing_quote_and_writes_the_summary(
 
 
 def test_the_action_and_the_pre_commit_hook_are_valid() -> None:
-    action = YAML(typ="safe").load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
     assert action["runs"]["using"] == "composite"
     used = {s.get("id") for s in action["runs"]["steps"]}
     assert "verify" in used and action["outputs"]["exit-code"]["value"].endswith("exit-code }}")

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Self
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from sourcecheck import __version__

@@ -200,12 +200,17 @@ def test_all_ok_is_exit_0_and_the_table_names_each_place(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "a.md", f"[a]({site.url('/lk/ok')})\n\n<{site.url('/lk/moved')}>\n")
-    code, out, _ = run("a.md", *FAST)
+    code, out, _ = run("a.md", *FAST, "--all")
     assert code == 0
     rows = [line.split("│") for line in out.splitlines() if line.startswith("│")]
     rows = [r for r in rows if r[1].strip()]  # not the lines a long cell wraps onto
     assert [(r[1].strip(), r[3].strip()) for r in rows] == [("ok", "a.md:1"), ("moved", "a.md:3")]
     assert out.endswith("2 links: 1 ok, 1 moved, 0 dead, 0 blocked, 0 error, 0 excluded\n")
+    # Without --all, only the moved link has a row.
+    code, out, _ = run("a.md", *FAST)
+    rows = [line.split("│") for line in out.splitlines() if line.startswith("│")]
+    assert [r[1].strip() for r in rows if r[1].strip()] == ["moved"]
+    assert out.endswith("1 ok or excluded not listed (--all lists every link)\n")
 
 
 def test_accept_counts_the_codes_given_as_ok(tmp_path: Path, site: RouteServer) -> None:
@@ -589,9 +594,20 @@ def test_junit_rendering_fails_broken_links_and_skips_excluded() -> None:
     assert cases[2].find("skipped") is not None
 
 
-def test_table_rendering_has_a_row_per_link_and_the_summary() -> None:
-    out = render_links(_report(), Format.TABLE, width=200)
+def _table_statuses(out: str) -> list[str]:
     statuses = [line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│")]
-    assert [s for s in statuses if s] == ["ok", "dead", "excluded"]
+    return [s for s in statuses if s]
+
+
+def test_table_rendering_has_a_row_per_link_and_the_summary() -> None:
+    out = render_links(_report(), Format.TABLE, width=200, every=True)
+    assert _table_statuses(out) == ["ok", "dead", "excluded"]
     assert "│ a.md:2 " in out and "│ b.html:7 " in out  # a place a line
     assert out.endswith("3 links: 1 ok, 0 moved, 1 dead, 0 blocked, 0 error, 1 excluded\n")
+
+
+def test_table_lists_only_links_needing_attention_by_default() -> None:
+    out = render_links(_report(), Format.TABLE, width=200)
+    assert _table_statuses(out) == ["dead"]
+    assert "3 links: 1 ok, 0 moved, 1 dead, 0 blocked, 0 error, 1 excluded\n" in out
+    assert out.endswith("2 ok or excluded not listed (--all lists every link)\n")

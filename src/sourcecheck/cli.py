@@ -800,6 +800,10 @@ def links(
     cache_dir: CacheDirOpt = Path(".sourcecheck-cache"),
     no_cache: NoCacheOpt = False,
     allow_private: AllowPrivateOpt = False,
+    every: Annotated[
+        bool,
+        typer.Option("--all", help="List every link in the table, ok and excluded ones too."),
+    ] = False,
 ) -> None:
     """Check every link in files and pages, and suggest an archived copy of each broken one.
 
@@ -841,10 +845,10 @@ def links(
     report = _finish(check_links(inputs, options, on_wait=_tell_wait))
     color, width = _terminal()
     if output is not None:
-        _write(output, render_links(report, fmt, width=width), "the output")
+        _write(output, render_links(report, fmt, width=width, every=every), "the output")
     else:
         use_color = color and fmt is Format.TABLE
-        sys.stdout.write(render_links(report, fmt, color=use_color, width=width))
+        sys.stdout.write(render_links(report, fmt, color=use_color, width=width, every=every))
     raise typer.Exit(report.exit_status)
 
 

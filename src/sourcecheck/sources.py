@@ -1,7 +1,8 @@
 """sources.yaml -> Sources, validated, with ``file:line`` in every error.
 
-ruamel.yaml keeps the line of every key and item, pydantic checks the shape and types; each error
-pydantic finds is mapped back to its line, so one run lists every problem at once.
+PyYAML (with libyaml, in C) reads the file as a stream of events, from which the data is built here
+with the line of every key and item; pydantic checks the shape and types; each error pydantic finds
+is mapped back to its line, so one run lists every problem at once.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ import datetime as dt
 import difflib
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -22,10 +25,6 @@ from pydantic import (
     Field,
     ValidationError,
 )
-from ruamel.yaml import YAML
-from ruamel.yaml.composer import Composer, ComposerError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent
 
 from .errors import ConfigError, InputError, Problem
 from .files import write_atomically
@@ -146,24 +145,15 @@ def _key_name(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _line_of(data: Any, loc: tuple[int | str, ...]) -> int | None:
-    """The 1-based line of ``loc`` in the round-trip-loaded YAML ``data``."""
-    node = data
-    line: int | None = getattr(getattr(data, "lc", None), "line", None)
-    for part in loc:
-        lc = getattr(node, "lc", None)
-        try:
-            if isinstance(part, int) and isinstance(node, list) and part < len(node):
-                line = lc.item(part)[0] if lc is not None else line
-                node = node[part]
-            elif isinstance(part, str) and isinstance(node, dict) and part in node:
-                line = lc.key(part)[0] if lc is not None else line
-                node = node[part]
-            else:
-                break
-        except (KeyError, IndexError, TypeError):
+def _line_of(data: _Loaded, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of ``loc`` in ``data``, or of the nearest enclosing key or item."""
+    at = data.marks.get(())
+    for n in range(1, len(loc) + 1):
+        mark = data.marks.get(loc[:n])
+        if mark is None:
             break
-    return None if line is None else line + 1
+        at = mark
+    return None if at is None else at[0] + 1
 
 
 def _shown(value: Any, limit: int = 60) -> str:
@@ -172,7 +162,7 @@ def _shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
-def _problem(path: Path, data: Any, error: Any) -> Problem:
+def _problem(path: Path, data: _Loaded, error: Any) -> Problem:
     loc: tuple[int | str, ...] = tuple(error["loc"])
     kind = error["type"]
     line = _line_of(data, loc)
@@ -202,38 +192,106 @@ def _problem(path: Path, data: Any, error: Any) -> Problem:
     return Problem(path, line, _key_name(loc), message[0].lower() + message[1:])
 
 
-# A sources file is a few kilobytes; anything over this is refused unread rather than parsed for
-# minutes: the round-trip loader, which keeps the line of every node, reads about 140 KB a
-# second (2 MB of sources, some 11,000 of them, took 16 s; a 10 MB comment 14 s).
+# A sources file is a few kilobytes; anything over this is refused unread. (libyaml reads some
+# 5 MB a second; the loader of earlier versions, ruamel.yaml's round-trip one, 140 KB a second.)
 MAX_BYTES = 2 * 1024 * 1024
-# Nesting a real sources file never approaches; ruamel's composer recurses once per level, so a
-# file of 100,000 "[" would otherwise end in a RecursionError.
+# Nesting a real sources file never approaches; deeper is refused as it is read.
 MAX_DEPTH = 50
 
+Path_ = tuple[int | str, ...]
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+_RESOLVER = yaml.resolver.Resolver()
+_SCALARS = yaml.constructor.SafeConstructor.yaml_constructors
+_PLAIN_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
-class _Composer(Composer):
-    """ruamel's composer, refusing aliases and deep nesting.
 
-    An alias is shared, not copied, in what ruamel builds, but the validation and the error
-    messages walk it as a tree: nine levels of nine aliases ("billion laughs") are 9**9 nodes,
-    which took minutes and gigabytes before it was refused. A sources file has no use for them.
-    """
+@dataclass
+class _Loaded:
+    """A YAML document as plain data, with where each key and item starts."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.warn_double_anchors = False  # an anchor is harmless once aliases are refused
+    data: Any = None
+    marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # 0-based line, column
+    flow: set[Path_] = field(default_factory=set)  # mappings and lists written [..] or {..}
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.parser.peek_event()
-        if isinstance(event, AliasEvent):
-            raise ComposerError(
-                None, None, f"aliases (*{event.anchor}) are not allowed", event.start_mark
-            )
-        if self.depth >= MAX_DEPTH:
-            raise ComposerError(
-                None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark
-            )
-        return super().compose_node(parent, index)
+
+def _refuse(problem: str, mark: Any) -> yaml.MarkedYAMLError:
+    return yaml.MarkedYAMLError(problem=problem, problem_mark=mark)
+
+
+def _scalar(event: Any) -> Any:
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == "tag:yaml.org,2002:timestamp":
+        # Kept as written, for pydantic to parse: a bad date (2012-13-01) then gets its line.
+        return event.value
+    construct = _SCALARS.get(tag)
+    if construct is None:
+        raise _refuse(f"tag {tag} is not allowed", event.start_mark)
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    return construct(yaml.constructor.SafeConstructor(), node)
+
+
+def _build(text: str) -> _Loaded:
+    """The document in ``text``, built from libyaml's events without recursion.
+
+    Aliases are refused: an alias is shared in what a loader builds, but validation and error
+    messages walk it as a tree, and nine levels of nine aliases ("billion laughs") are 9**9
+    nodes. A sources file has no use for them. So are duplicate keys, tags of no plain type,
+    keys that are not plain values, nesting over MAX_DEPTH and a second document."""
+    out = _Loaded()
+    # Each open mapping or list: (it, its path, the key read and not yet given a value).
+    stack: list[tuple[Any, Path_, tuple[Any, Any] | None]] = []
+    documents = 0
+
+    def put(value: Any, event: Any) -> Path_:
+        if not stack:
+            out.data, out.marks[()] = value, (event.start_mark.line, event.start_mark.column)
+            return ()
+        parent, where, key = stack[-1]
+        if isinstance(parent, list):
+            here: Path_ = (*where, len(parent))
+            parent.append(value)
+            out.marks[here] = (event.start_mark.line, event.start_mark.column)
+            return here
+        if key is None:
+            if isinstance(value, dict | list):
+                raise _refuse(
+                    "a key must be a plain value, not a mapping or a list", event.start_mark
+                )
+            if value in parent:
+                raise _refuse(f'found duplicate key "{value}"', event.start_mark)
+            stack[-1] = (parent, where, (value, event.start_mark))
+            return where
+        name, mark = key
+        parent[name] = value
+        here = (*where, name)
+        out.marks[here] = (mark.line, mark.column)
+        stack[-1] = (parent, where, None)
+        return here
+
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.ScalarEvent):
+            put(_scalar(event), event)
+        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            if len(stack) >= MAX_DEPTH:
+                raise _refuse(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+            if event.tag not in _PLAIN_TAGS:
+                raise _refuse(f"tag {event.tag} is not allowed", event.start_mark)
+            value: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+            here = put(value, event)
+            if event.flow_style:
+                out.flow.add(here)
+            stack.append((value, here, None))
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            stack.pop()
+        elif isinstance(event, yaml.AliasEvent):
+            raise _refuse(f"aliases (*{event.anchor}) are not allowed", event.start_mark)
+        elif isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise _refuse("expected a single document, found another", event.start_mark)
+    return out
 
 
 def _read_capped(path: Path) -> bytes:
@@ -245,7 +303,12 @@ def _read_capped(path: Path) -> bytes:
     return raw
 
 
-def _load_yaml(path: Path) -> Any:
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n", line + 1)
+    return lines[line][column : column + 1] if line < len(lines) else ""
+
+
+def _load_yaml(path: Path) -> _Loaded:
     try:
         raw = _read_capped(path)
     except FileNotFoundError:
@@ -257,21 +320,16 @@ def _load_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(f"{path}:{line}: not UTF-8 text (byte {exc.start + 1})") from None
-    yaml = YAML(typ="rt")
-    yaml.Composer = _Composer
-    # ruamel builds dates itself and fails on 2012-13-01 with a bare ValueError and no line;
-    # keep them as text for pydantic to parse and report with their line.
-    yaml.constructor.add_constructor(
-        "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
-    )
     try:
-        return yaml.load(text)
-    except MarkedYAMLError as exc:
+        return _build(text)
+    except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         what = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        if mark and _char_at(text, mark.line, mark.column) == "\t":
+            what += " (a tab: YAML is indented with spaces)"
         raise ConfigError([Problem(Path(where), None, "", f"invalid YAML: {what}")]) from None
-    except YAMLError as exc:  # a character YAML does not allow, with a position, not a mark
+    except yaml.YAMLError as exc:  # a character YAML does not allow, with a position, not a mark
         position = getattr(exc, "position", None)
         at = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
         what = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -281,10 +339,10 @@ def _load_yaml(path: Path) -> Any:
 def load_sources(path: Path) -> Sources:
     """Read and validate a sources.yaml; raise ConfigError listing every problem with its line."""
     data = _load_yaml(path)
-    if not isinstance(data, dict):
+    if not isinstance(data.data, dict):
         raise ConfigError([Problem(path, 1, "", "expected a mapping with a 'sources' list")])
     try:
-        model = _FileModel.model_validate(data)
+        model = _FileModel.model_validate(data.data)
     except ValidationError as exc:
         raise ConfigError([_problem(path, data, e) for e in exc.errors()]) from None
 
@@ -358,20 +416,21 @@ def write_archive_urls(path: Path, urls: dict[str, str]) -> list[str]:
     could not be written, with why (a source written in flow style, ``{id: a, url: b}``).
     """
     text = path.read_bytes().decode("utf-8-sig")  # not read_text: keep "\r\n" as it is
-    data = _load_yaml(path)
+    loaded = _load_yaml(path)
     lines = text.splitlines(keepends=True)
     edits: list[tuple[int, bool, str]] = []  # (line index, replace?, new line)
     problems: list[str] = []
-    for node in data.get("sources") or []:
+    listed = loaded.data.get("sources") if isinstance(loaded.data, dict) else None
+    for i, node in enumerate(listed if isinstance(listed, list) else []):
         sid = node.get("id") if isinstance(node, dict) else None
         if sid not in urls:
             continue
-        if node.fa.flow_style():
+        if ("sources", i) in loaded.flow:
             problems.append(f"{sid}: written in flow style; add archive_url: {urls[sid]} by hand")
             continue
         value = _yaml_scalar(urls[sid])
         if "archive_url" in node:
-            at = node.lc.key("archive_url")[0]
+            at = loaded.marks[("sources", i, "archive_url")][0]
             old = lines[at]
             m = re.match(
                 r"^(\s*archive_url:\s*)(?:\"[^\"]*\"|'[^']*'|[^#\n]*?)(\s+#.*)?(\r?\n)?$", old
@@ -382,7 +441,7 @@ def write_archive_urls(path: Path, urls: dict[str, str]) -> list[str]:
             edits.append((at, True, f"{m.group(1)}{value}{m.group(2) or ''}{m.group(3) or ''}"))
         else:
             anchor = "url" if "url" in node else "id"
-            at, column = node.lc.key(anchor)
+            at, column = loaded.marks[("sources", i, anchor)]
             newline = "\r\n" if lines[at].endswith("\r\n") else "\n"
             if not lines[at].endswith(("\n", "\r\n")):
                 lines[at] += newline

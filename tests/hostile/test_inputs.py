@@ -53,13 +53,20 @@ BAD_FILES: list[tuple[str, bytes | str, str]] = [
     ("bad-indentation", "sources:\n  - id: a\n   url: http://x\n", r":3:4: invalid YAML: "),
     ("unclosed-quote", 'sources:\n  - id: "a\n    url: http://x\n', r":4:1: invalid YAML: "),
     ("unclosed-flow", "sources: [{id: a}\n", r":2:1: invalid YAML: "),
-    ("tab-indent", "sources:\n\t- id: a\n", r":2:1: invalid YAML: found character '\\t'"),
+    ("tab-indent", "sources:\n\t- id: a\n", r":2:1: invalid YAML: found character .*\(a tab: "),
     (
         "duplicate-key",
         "sources:\n  - id: a\n    id: b\n",
         r':3:5: invalid YAML: .*duplicate key "id"',
     ),
     ("undefined-alias", "sources: *nope\n", r":1:10: invalid YAML: .*alias"),
+    ("two-documents", "sources: []\n---\nsources: []\n", r":2:1: invalid YAML: expected a single"),
+    (
+        "python-tag",
+        "sources:\n  - !!python/object/apply:os.system [ls]\n",
+        r":2:5: invalid YAML: tag tag:yaml.org,2002:python/object/apply:os.system is not allowed",
+    ),
+    ("list-as-key", "? [a]\n: 1\n", r":1:3: invalid YAML: a key must be a plain value"),
     ("stray-colon", "sources:\n  - id: a: b\n", r":2:\d+: invalid YAML: "),
     ("nul-bytes", "sources:\n  - id: a\x00b\n", r":2: invalid YAML: "),
     # A YAML bomb, and nesting deep enough to exhaust the composer's recursion
@@ -72,7 +79,8 @@ BAD_FILES: list[tuple[str, bytes | str, str]] = [
     (
         "deep-flow",
         "sources: " + "[" * 100_000 + "]" * 100_000 + "\n",
-        r":1:\d+: invalid YAML: nested deeper than 50 levels",
+        # libyaml stops at 1,000 levels as it reads ahead, before the loader's 50 are counted
+        r":1:\d+: invalid YAML: (nested deeper than 50 levels|exceeded maximum nesting depth)",
     ),
     (
         "deep-block",

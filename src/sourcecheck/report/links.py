@@ -34,11 +34,14 @@ ICONS = {
 SHOWN_PLACES = 3  # in a table cell; JSON lists them all
 
 
-def render_links(report: LinkReport, fmt: Format, *, color: bool = False, width: int = 100) -> str:
-    """``report`` in the format ``fmt``."""
+def render_links(
+    report: LinkReport, fmt: Format, *, color: bool = False, width: int = 100, every: bool = False
+) -> str:
+    """``report`` in the format ``fmt``; the table lists only the links needing attention
+    unless ``every`` is set (the other formats list them all)."""
     match fmt:
         case Format.TABLE:
-            return links_table(report, color=color, width=width)
+            return links_table(report, color=color, width=width, every=every)
         case Format.JSON:
             return links_json(report)
         case Format.MARKDOWN:
@@ -78,9 +81,16 @@ def wayback(result: LinkResult) -> str:
 # ----------------------------------------------------------------------------- table
 
 
-def links_table(report: LinkReport, *, color: bool = False, width: int = 100) -> str:
-    """A table of every link, then the summary line. Text from pages is cleaned of control
-    characters and never parsed as markup."""
+# Not listed in the table unless asked for: nothing to do about them.
+QUIET = frozenset({LinkStatus.OK, LinkStatus.EXCLUDED})
+
+
+def links_table(
+    report: LinkReport, *, color: bool = False, width: int = 100, every: bool = False
+) -> str:
+    """A table of the links needing attention (moved, dead, blocked, in error), or of ``every``
+    link, then the summary line. Text from pages is cleaned of control characters and never
+    parsed as markup."""
     from rich.table import Table
     from rich.text import Text
 
@@ -93,7 +103,8 @@ def links_table(report: LinkReport, *, color: bool = False, width: int = 100) ->
     table.add_column("Found at", overflow="fold", max_width=30)  # as wide as it needs, to 30
     table.add_column("Reason", overflow="fold", ratio=3)
     table.add_column("Wayback", overflow="fold", ratio=4)
-    for r in report.results:
+    shown = [r for r in report.results if every or r.status not in QUIET]
+    for r in shown:
         table.add_row(
             Text(r.status.value, style=STYLES[r.status]),
             Text(clean(r.url)),
@@ -101,9 +112,12 @@ def links_table(report: LinkReport, *, color: bool = False, width: int = 100) ->
             Text(one_line(r.reason or "")),
             Text(wayback(r)),
         )
-    if report.results:
+    if shown:
         console.print(table)
     console.print(Text(links_summary(report), style="bold"))
+    unlisted = len(report.results) - len(shown)
+    if unlisted:
+        console.print(Text(f"{unlisted} ok or excluded not listed (--all lists every link)"))
     return out.getvalue()
 
 
