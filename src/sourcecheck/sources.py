@@ -221,7 +221,7 @@ def _refuse(problem: str, mark: Any) -> yaml.MarkedYAMLError:
 def _scalar(event: Any) -> Any:
     tag = event.tag
     if tag is None or tag == "!":
-        tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+        tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
     if tag == "tag:yaml.org,2002:timestamp":
         # Kept as written, for pydantic to parse: a bad date (2012-13-01) then gets its line.
         return event.value
