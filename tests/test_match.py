@@ -1036,3 +1036,24 @@ def test_a_match_maps_back_to_its_own_words(case: Case) -> None:
         assert region in norm(source[word_start : m.end])
     else:
         assert norm(original) == region
+
+
+# Pieces that start, end or sit inside every kind of run the normalizer rewrites, between runs
+# of plain words long enough that the anchor search (not the whole-text scan) is used.
+_RUN_PIECES = [
+    "won't", "can't", "shan't", "let's", "cannot", "Cannot", "isn't", "that's", "it\u2019s",
+    "we're", "I'm", "they'd", "you've", "she'll", "John's", "well-known", " - ", " \u2014 ",
+    "--", "\u2013", "  ", "\n", "\t", "\u00ad", "\u200b", '"', "`", "'", "\u201cx\u201d",
+    "e\u0301", "\u00e9", "\ufb01", "ca", "nnot", "s", "t", "n", " ",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_RUN_PIECES), max_size=12), st.integers(0, 40))
+def test_the_anchor_search_finds_the_runs_a_whole_scan_finds(pieces: list[str], pad: int) -> None:
+    from sourcecheck.match import _SPECIAL, _special_runs
+
+    text = ("lorem ipsum dolor " * (pad // 4 + 3)).join(["", *pieces, ""])
+    if pad % 2:
+        text = "".join(pieces) + " plain words" * 20  # runs touching each other
+    whole = [(m.start(), m.end()) for m in _SPECIAL.finditer(text)]
+    assert [(m.start(), m.end()) for m in _special_runs(text)] == whole
