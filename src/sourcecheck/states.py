@@ -26,7 +26,7 @@ import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from rapidfuzz import fuzz
@@ -379,6 +379,7 @@ def _media(content_type: str, body: bytes) -> str:
     return "text/html" if body[:512].lstrip().startswith(b"<") else "text/plain"
 
 
+@lru_cache(maxsize=32)  # a page is read by wants_probe, then page_state: parsed once
 def _view(page: Page | Response) -> _View:
     content_type = (
         page.content_type if isinstance(page, Page) else page.header("content-type") or ""
