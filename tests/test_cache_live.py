@@ -320,13 +320,14 @@ def test_cache_info_and_clear(world: World, tmp_path: Path, _cache_dir: Path) ->
         "live pages:            0 entries      0 bytes",
         "archive lookups:       0 entries      0 bytes",
         "captures:              0 entries      0 bytes",
+        "results:               0 entries      0 bytes",
     ]
     seed_json(world)
     info = runner.invoke(app, ["cache", "info"]).stdout
     counts = dict(re.findall(r"^([a-z ]+):\s+(\d+) entries", info, re.M))
     # Seven live answers: the moved page's two hops, two pages, the host's probe, the dead and
     # the blocked page; three lookups and four captures (one of them a PDF, passed over).
-    assert counts == {"live pages": "7", "archive lookups": "3", "captures": "4"}
+    assert counts == {"live pages": "7", "archive lookups": "3", "captures": "4", "results": "0"}
     assert "kB" in info
 
     cleared = runner.invoke(app, ["cache", "clear", "--live-only"])

@@ -6,7 +6,10 @@ Three kinds of entry, each in a directory of its own:
   host to a made-up path), kept for ``--max-age`` and then revalidated;
 - ``lookup``: the captures an archive listed for a URL near a date;
 - ``capture``: the bytes of a capture. Captures never change: lookups and captures are kept
-  for good.
+  for good;
+- ``result``: the verdicts on a source's quotes, all verified on its live page, with the time
+  each hop of that page was stored: reused, with no page read or quote matched again, while
+  those ``live`` entries are the ones a run would use (see ``verify``).
 
 Only successes are stored: a failure is always tried again on the next run. Each entry is a
 JSON file of metadata and, when there is one, a file of its bytes, both written through a
@@ -31,7 +34,12 @@ DEFAULT_CACHE_DIR = ".sourcecheck-cache"
 DEFAULT_MAX_AGE = 24 * 3600.0  # seconds a live page is used without asking the site again
 
 # Every kind of entry and what ``cache info`` calls it.
-KINDS = {"live": "live pages", "lookup": "archive lookups", "capture": "captures"}
+KINDS = {
+    "live": "live pages",
+    "lookup": "archive lookups",
+    "capture": "captures",
+    "result": "results",
+}
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _AGE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
@@ -63,17 +71,26 @@ class Cache:
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
         return self.directory / kind / digest[:2] / digest
 
-    def get(self, kind: str, key: str) -> tuple[dict[str, Any], bytes] | None:
-        """The metadata and bytes stored for ``key``, or None."""
+    def meta(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The metadata stored for ``key`` (its bytes left unread), or None."""
         path = self._path(kind, key)
         if path is None or not self.read:
             return None
         try:
             meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-            body = path.with_suffix(".body").read_bytes() if meta.get("has_body") else b""
         except (OSError, ValueError):
             return None
-        if not isinstance(meta, dict) or meta.get("key") != key:
+        return meta if isinstance(meta, dict) and meta.get("key") == key else None
+
+    def get(self, kind: str, key: str) -> tuple[dict[str, Any], bytes] | None:
+        """The metadata and bytes stored for ``key``, or None."""
+        meta = self.meta(kind, key)
+        path = self._path(kind, key)
+        if meta is None or path is None:
+            return None
+        try:
+            body = path.with_suffix(".body").read_bytes() if meta.get("has_body") else b""
+        except OSError:
             return None
         return meta, body
 
@@ -109,7 +126,8 @@ class Cache:
         """Remove every entry of one kind, or of every kind; return how many were removed.
 
         Only the kinds' own directories are removed, never the cache directory itself: it may
-        be one the user also keeps other files in.
+        be one the user also keeps other files in. Kept results go with the live pages they
+        rest on (they are not counted among them).
         """
         if self.directory is None:
             return 0
@@ -117,4 +135,6 @@ class Cache:
         for name in [kind] if kind else list(KINDS):
             removed += self.info(name)[0]
             shutil.rmtree(self.directory / name, ignore_errors=True)
+        if kind == "live":
+            shutil.rmtree(self.directory / "result", ignore_errors=True)
         return removed

@@ -107,8 +107,9 @@ def _tell_wait(what: str, seconds: float) -> None:
         typer.echo(f"sourcecheck: {what}: waiting {seconds:.0f} s", err=True)
 
 
-def _run(sources: Sources, options: Options) -> Report:
-    """Run the check, with a progress bar on stderr when stderr is a terminal.
+def _run(lists: list[Sources], options: Options) -> tuple[Report, ...]:
+    """Run the check of every sources file, with a progress bar on stderr (over the sources of
+    them all) when stderr is a terminal.
 
     A wait for an archive's rate limit shows in the progress bar, or, without one, as a line on
     stderr when it is long enough to notice.
@@ -117,28 +118,37 @@ def _run(sources: Sources, options: Options) -> Report:
     import datetime as dt
 
     from .models import Report
-    from .verify import verify as run_verify
+    from .verify import verify_many
 
     started = dt.datetime.now(dt.UTC)
-    done: list[SourceResult] = []
+    # Kept file by file: ids repeat across files.
+    done: list[list[SourceResult]] = [[] for _ in lists]
 
-    def partial() -> Report:
+    def partial() -> tuple[Report, ...]:
         # Ctrl-C: the sources done so far, in sources.yaml order, marked as partial (exit 130).
-        order = {s.id: i for i, s in enumerate(sources.sources)}
-        ordered = tuple(sorted(done, key=lambda r: order.get(r.source.id, len(order))))
-        return Report(
-            sources.path,
-            ordered,
-            started,
-            dt.datetime.now(dt.UTC),
-            sources.as_of,
-            article=sources.article,
-            partial=True,
-            planned=len(sources.sources),
-        )
+        finished = dt.datetime.now(dt.UTC)
+        reports = []
+        for sources, results in zip(lists, done, strict=True):
+            order = {s.id: i for i, s in enumerate(sources.sources)}
+            ordered = tuple(sorted(results, key=lambda r: order.get(r.source.id, len(order))))
+            report = Report(
+                sources.path,
+                ordered,
+                started,
+                finished,
+                sources.as_of,
+                article=sources.article,
+                partial=True,
+                planned=len(sources.sources),
+            )
+            reports.append(report)
+        return tuple(reports)
+
+    def keep(n: int, result: SourceResult) -> None:
+        done[n].append(result)
 
     if not sys.stderr.isatty():
-        work = run_verify(sources, options, on_result=done.append, on_wait=_tell_wait)
+        work = verify_many(lists, options, on_result=keep, on_wait=_tell_wait)
         return _finish(work, partial)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -151,16 +161,16 @@ def _run(sources: Sources, options: Options) -> Report:
         console=Console(stderr=True),
         transient=True,
     ) as progress:
-        task = progress.add_task("", total=len(sources.sources))
+        task = progress.add_task("", total=sum(len(s.sources) for s in lists))
 
-        def advance(result: SourceResult) -> None:
-            done.append(result)
+        def advance(n: int, result: SourceResult) -> None:
+            keep(n, result)
             progress.update(task, advance=1, description=result.source.id)
 
         def wait(what: str, seconds: float) -> None:
             progress.update(task, description=f"{what}: waiting {seconds:.0f} s")
 
-        return _finish(run_verify(sources, options, on_result=advance, on_wait=wait), partial)
+        return _finish(verify_many(lists, options, on_result=advance, on_wait=wait), partial)
 
 
 # Options shared by the commands that fetch.
@@ -262,6 +272,61 @@ def _load(sources_file: Path) -> Sources:
         raise _fail(exc.lines()) from None
 
 
+SOURCES_NAMES = ("sources.yaml", "sources.yml", "*.sources.yaml", "*.sources.yml")
+
+
+def _sources_in(directory: Path) -> list[Path]:
+    """Every file under a directory, at any depth, named as SOURCES_NAMES say, sorted; one line
+    and exit code 2 when there is none."""
+    from fnmatch import fnmatchcase
+
+    found = sorted(
+        p
+        for p in directory.rglob("*")
+        if any(fnmatchcase(p.name, name) for name in SOURCES_NAMES) and p.is_file()
+    )
+    if not found:
+        names = ", ".join(SOURCES_NAMES[:-1]) + f" or {SOURCES_NAMES[-1]}"
+        raise _fail([f"{directory}: cannot read: no {names} in this directory"])
+    return found
+
+
+def _sources_paths(args: list[Path]) -> list[Path]:
+    """The sources files that ``verify``'s arguments name: a file as given; a directory, every
+    sources file under it; a pattern that is no file's name, what it matches (a shell or a CI
+    step may pass it quoted). A file named twice, by any path, is checked once."""
+    import glob
+
+    found: dict[Path, Path] = {}
+    for arg in args:
+        named = [arg]
+        if not arg.exists() and any(c in str(arg) for c in "*?["):
+            named = [Path(m) for m in sorted(glob.glob(str(arg), recursive=True))]
+            if not named:
+                raise _fail([f"{arg}: no file matches this pattern"])
+        for path in named:
+            # A missing file is said so when it is read, with the problems of the others.
+            for file in _sources_in(path) if path.is_dir() else [path]:
+                found.setdefault(file.resolve(), file)
+    return list(found.values())
+
+
+def _load_all(paths: list[Path]) -> list[Sources]:
+    """Every sources file read and checked; every problem of every file stops the run."""
+    from .errors import SourcecheckError
+    from .sources import load_sources
+
+    lists, problems = [], []
+    for path in paths:
+        try:
+            lists.append(load_sources(path))
+        except SourcecheckError as exc:
+            problems += exc.lines()
+    if problems:
+        raise _fail(problems)
+    return lists
+
+
 def _options(
     *,
     timeout: float,
@@ -336,6 +401,41 @@ def _from_file(ctx: typer.Context, sources: Sources) -> dict[str, Any]:
     return out
 
 
+def _same(key: str, a: Any, b: Any) -> bool:
+    # Values that mean the same: a fail_on list in any order, an age in any unit.
+    from .cache import parse_age
+
+    if key == "fail_on":
+        return set(a) == set(b)
+    if key == "max_age":
+        return parse_age(a) == parse_age(b)
+    return bool(a == b)
+
+
+def _settings(ctx: typer.Context, lists: list[Sources]) -> dict[str, Any]:
+    """The ``settings:`` of the sources files that no command-line flag (or variable)
+    overrides. A key applies to the whole run when every file that sets it agrees; files that
+    disagree on a key stop the run, one line each key, asking for the flag."""
+    out: dict[str, Any] = {}
+    first: dict[str, Sources] = {}
+    problems: dict[str, str] = {}
+    for sources in lists:
+        for key, value in _from_file(ctx, sources).items():
+            if key not in first:
+                first[key], out[key] = sources, value
+            elif not _same(key, out[key], value) and key not in problems:
+                one, flag = first[key], "--" + key.replace("_", "-")
+                problems[key] = (
+                    f"{one.path}:{one.settings_lines.get(key, 0)}: settings.{key}: "
+                    f"{out[key]!r} here but {value!r} in "
+                    f"{sources.path}:{sources.settings_lines.get(key, 0)}: "
+                    f"the files disagree; give {flag} on the command line"
+                )
+    if problems:
+        raise _fail(list(problems.values()))
+    return out
+
+
 def _with_article(sources: Sources, article: str) -> Sources:
     """``sources`` reading the article given on the command line."""
     from dataclasses import replace
@@ -355,7 +455,15 @@ def _terminal() -> tuple[bool, int]:
 @app.command()
 def verify(
     ctx: typer.Context,
-    sources_file: SourcesArg = Path("sources.yaml"),
+    sources_files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="SOURCES",
+            help="The sources.yaml files to check; a directory means every sources.yaml, "
+            "sources.yml, *.sources.yaml and *.sources.yml under it.  [default: sources.yaml]",
+            show_default=False,
+        ),
+    ] = None,
     fmt: FormatOpt = Format.TABLE,
     article: Annotated[
         str | None,
@@ -455,16 +563,21 @@ def verify(
 ) -> None:
     """Fetch every source and check every quote attributed to it.
 
+    Several sources files are checked in one run, with a report on each; a URL that several
+    sources cite is fetched once.
+
     Exit code 0 when every quote is verified, 1 when any is not (or a source has no readable
     copy), 2 when the run cannot be made.
     """
-    from .report import render
+    from .report import render_many
 
-    sources = _load(sources_file)
+    lists = _load_all(_sources_paths(sources_files or [Path("sources.yaml")]))
+    if article is not None and len(lists) > 1:
+        raise _fail([f"--article: takes one sources file, not {len(lists)}"])
     if article is not None:
-        sources = _with_article(sources, article)
+        lists = [_with_article(lists[0], article)]
     # `settings:` in sources.yaml, for every option the command line left at its default.
-    given = _from_file(ctx, sources)
+    given = _settings(ctx, lists)
     fail_on = ",".join(given.pop("fail_on")) if "fail_on" in given else fail_on
     timeout = given.pop("timeout", timeout)
     max_concurrency = given.pop("max_concurrency", max_concurrency)
@@ -500,17 +613,19 @@ def verify(
         max_retries=max_retries,
     )
     policy = _fail_on(fail_on)
-    report = _run(sources, options)
+    reports = _run(lists, options)
 
     if report_file is not None:
-        _write(report_file, render(report, Format.MARKDOWN, fail_on=policy), "the report")
+        _write(report_file, render_many(reports, Format.MARKDOWN, fail_on=policy), "the report")
     color, width = _terminal()
     if output is not None:
-        _write(output, render(report, fmt, width=width, fail_on=policy), "the output")
+        _write(output, render_many(reports, fmt, width=width, fail_on=policy), "the output")
     else:
         use_color = color and fmt is Format.TABLE
-        sys.stdout.write(render(report, fmt, color=use_color, width=width, fail_on=policy))
-    raise typer.Exit(ExitStatus.INTERRUPTED if report.partial else report.exit_for(policy))
+        sys.stdout.write(render_many(reports, fmt, color=use_color, width=width, fail_on=policy))
+    if any(r.partial for r in reports):
+        raise typer.Exit(ExitStatus.INTERRUPTED)
+    raise typer.Exit(max(r.exit_for(policy) for r in reports))
 
 
 @app.command()

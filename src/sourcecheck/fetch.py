@@ -31,6 +31,7 @@ import select
 import socket
 import time
 import zlib
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Self
@@ -585,6 +586,14 @@ class _LiveCache(httpx.AsyncBaseTransport):
         self._inner, self._cache, self._max_age = inner, cache, max_age
         self._offline, self._clock = offline, clock
 
+    def stored_at(self, url: str) -> float | None:
+        """When the answer for ``url`` was stored, if it would be used without asking."""
+        meta = self._cache.meta("live", url)
+        if meta is None:
+            return None
+        stored = float(meta["stored"])
+        return stored if self._offline or self._clock() - stored < self._max_age else None
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.method != "GET" or not isinstance(request.extensions.get(_ASK), _Ask):
             return await self._inner.handle_async_request(request)
@@ -709,6 +718,7 @@ class Fetcher:
         rng: random.Random | None = None,
     ) -> None:
         self.settings = s = settings or FetchSettings()
+        self._live: _LiveCache | None = None
         self._sleep, self._rng = sleep, rng or random.Random()
         trusted = frozenset(_origin(u) for u in trusted_origins)
         network: httpx.AsyncBaseTransport
@@ -719,7 +729,7 @@ class Fetcher:
         else:
             network = transport or _guarded_transport(s, trusted)
         if cache is not None and cache.directory is not None and replay is None:
-            network = _LiveCache(network, cache, s.max_age, s.offline, clock)
+            network = self._live = _LiveCache(network, cache, s.max_age, s.offline, clock)
         self._recorder = _Recorder(network, clock) if record else None
         self._transport: httpx.AsyncBaseTransport = self._recorder or network
         self._client: httpx.AsyncClient | None = None
@@ -727,6 +737,8 @@ class Fetcher:
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._probes: dict[tuple[str, int], Page | Unavailable] = {}
         self._probing: dict[tuple[str, int], asyncio.Lock] = {}
+        self._expected: Counter[str] = Counter()  # askers of a URL not done with it yet
+        self._shared: dict[str, asyncio.Future[Page | Unavailable]] = {}
 
     async def __aenter__(self) -> Self:
         s = self.settings
@@ -749,12 +761,22 @@ class Fetcher:
         # maybe in another loop, gets new ones.
         self._hosts = {}
         self._probes, self._probing = {}, {}
+        self._expected, self._shared = Counter(), {}
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        for shared in self._shared.values():  # askers that never came: a run cut short
+            shared.cancel()
         if self._client is not None:
             await self._client.aclose()
         self._client = None
+
+    def stored_at(self, url: str) -> float | None:
+        """When the live answer ``fetch`` would get for ``url`` without asking was stored
+        (fresh enough, or offline), or None: it would be asked for, or it is being recorded."""
+        if self._live is None or self._recorder is not None:
+            return None
+        return self._live.stored_at(url)
 
     @property
     def exchanges(self) -> list[Exchange]:
@@ -963,10 +985,36 @@ class Fetcher:
                 self._probes[host] = await self.fetch(url, probe=True)
         return self._probes[host]
 
+    def expect(self, urls: Iterable[str]) -> None:
+        """Say that ``fetch`` will be asked for each of ``urls`` in this ``async with``, once
+        for each time it is listed, by askers that each call ``done_with`` when they are
+        through with it (whether they asked or not). A URL expected several times is fetched
+        once: its askers share the one request and its page, which is let go when the last of
+        them is done, so that a long run does not hold every page it has read."""
+        self._expected.update(urls)
+
+    def done_with(self, url: str) -> None:
+        """One of the askers ``expect`` announced for ``url`` needs it no more."""
+        if self._expected[url] > 1:
+            self._expected[url] -= 1
+        else:
+            self._expected.pop(url, None)
+            self._shared.pop(url, None)
+
     async def fetch(self, url: str, *, probe: bool = False) -> Page | Unavailable:
         """GET a live page: a readable 2xx answer is a Page, anything else Unavailable with a
         reason. The page goes through the live cache, and is kept in a WARC as a live page;
-        a failure that may pass is retried ``settings.max_retries`` times (``get_tried``)."""
+        a failure that may pass is retried ``settings.max_retries`` times (``get_tried``).
+        A URL that ``expect`` announced more than once is asked for once, its answer shared."""
+        if probe or (url not in self._shared and self._expected[url] < 2):
+            return await self._fetch(url, probe)
+        shared = self._shared.get(url)
+        if shared is None:
+            shared = self._shared[url] = asyncio.ensure_future(self._fetch(url, probe))
+        # Shielded: one asker cancelled must not cancel the request the others wait for.
+        return await asyncio.shield(shared)
+
+    async def _fetch(self, url: str, probe: bool) -> Page | Unavailable:
         tried = await self.get_tried(url, extensions={_ASK: _Ask(url, probe)})
         got = tried.got
         page = got if isinstance(got, Unavailable) else to_page(got)

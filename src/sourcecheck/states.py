@@ -82,9 +82,14 @@ class _Phrases:
     def __init__(self, phrases: Iterable[str]) -> None:
         folded = tuple(dict.fromkeys(fold(p) for p in phrases))
         self.phrases = folded
-        spaced = sorted((p for p in folded if not _wide(p)), key=len, reverse=True)
-        self._spaced = re.compile(rf"(?<!\S)(?:{'|'.join(map(re.escape, spaced))})(?!\S)")
         self._wide = tuple(p for p in folded if _wide(p))
+
+    @cached_property
+    def _spaced(self) -> re.Pattern[str]:
+        # Compiled when first used (some 80 ms for a few hundred phrases): a command that
+        # reads no page's state does not wait for it.
+        spaced = sorted((p for p in self.phrases if not _wide(p)), key=len, reverse=True)
+        return re.compile(rf"(?<!\S)(?:{'|'.join(map(re.escape, spaced))})(?!\S)")
 
     def find(self, folded: str) -> str | None:
         """The first phrase found in ``folded`` (the longest, at the first place), or None."""

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+from . import __version__
 from .archive import (
     DEFAULT_WAYBACK_URL,
     Archive,
@@ -34,6 +37,8 @@ from .match import Normalized, match_quote, norm, normalize
 from .models import (
     ArchiveMiss,
     Article,
+    DiffOp,
+    Match,
     Page,
     Quote,
     QuoteResult,
@@ -157,6 +162,78 @@ def _found_in(result: QuoteResult, kind: str) -> QuoteResult:
     return replace(result, match=replace(result.match, found_in=kind, in_main=None))
 
 
+# ----------------------------------------------------------------------------- kept results
+
+_RESULT_FORMAT = 1  # changed when what a kept result holds changes
+
+
+def _result_key(source: Source, options: Options) -> str:
+    quotes = [q.text for q in source.quotes]
+    return json.dumps([__version__, _RESULT_FORMAT, source.url, options.always_archive, quotes])
+
+
+def _kept_result(source: Source, fetcher: Fetcher, options: Options) -> SourceResult | None:
+    """The result kept for a source whose quotes were all verified on its live page, if each
+    hop of that page is still the answer a run would use without asking (fresh, or offline):
+    the same page and the same quotes give the same verdicts, so none is worked out again."""
+    kept = Cache(options.cache_dir).meta("result", _result_key(source, options))
+    if kept is None:
+        return None
+    try:
+        if any(fetcher.stored_at(url) != stored for url, stored in kept["hops"]):
+            return None
+        quotes = tuple(
+            QuoteResult(
+                source.id,
+                quote,
+                Verdict.VERIFIED,
+                Where.LIVE,
+                match=_match_from(found),
+                live_verdict=Verdict.VERIFIED,
+            )
+            for quote, found in zip(source.quotes, kept["matches"], strict=True)
+        )
+        return SourceResult(
+            source,
+            SourceStatus(kept["status"]),
+            kept["reason"],
+            kept["http_status"],
+            kept["final_url"],
+            quotes=quotes,
+        )
+    except (KeyError, TypeError, ValueError):  # an entry of another shape: worked out again
+        return None
+
+
+def _keep_result(
+    source: Source, page: Page, result: SourceResult, fetcher: Fetcher, options: Options
+) -> None:
+    hops = list(dict.fromkeys([*page.redirects, page.final_url]))
+    stored = [fetcher.stored_at(url) for url in hops]
+    if any(t is None for t in stored):
+        return
+    matches = [asdict(q.match) if q.match else None for q in result.quotes]
+    meta = {
+        "hops": [[url, t] for url, t in zip(hops, stored, strict=True)],
+        "status": result.status.value,
+        "reason": result.reason,
+        "http_status": result.http_status,
+        "final_url": result.final_url,
+        "matches": matches,
+    }
+    Cache(options.cache_dir).put("result", _result_key(source, options), meta)
+
+
+def _match_from(found: dict[str, Any] | None) -> Match | None:
+    if found is None:
+        return None
+    diff = tuple(DiffOp(**op) for op in found.pop("diff"))
+    return Match(**{**found, "verdict": Verdict(found["verdict"]), "diff": diff})
+
+
+# ----------------------------------------------------------------------------- one source
+
+
 async def check_source(
     source: Source,
     fetcher: Fetcher,
@@ -164,8 +241,16 @@ async def check_source(
     today: dt.date,
     options: Options | None = None,
 ) -> SourceResult:
-    """Check one source: live first, then the archives for whatever is not verified."""
+    """Check one source: live first, then the archives for whatever is not verified.
+
+    A source whose quotes were all verified on its live page is kept in the cache with that
+    page's hops; the next run reuses it while those hops are what it would read (see
+    ``_kept_result``)."""
     options = options or Options()
+    if options.cache_dir is not None and source.url:
+        kept = _kept_result(source, fetcher, options)
+        if kept is not None:
+            return kept
     results = [QuoteResult(source.id, q, Verdict.UNAVAILABLE) for q in source.quotes]
     live_verdicts: dict[int, Verdict] = {}
     archive_verdicts: dict[int, Verdict] = {}
@@ -173,6 +258,7 @@ async def check_source(
     # A 2xx answer may still not be the page cited: a bot wall or paywall stub, or a "not found"
     # page, is read as no page (the archive is asked); a page that moved is read, and says so.
     live_state: tuple[SourceStatus, str | None] = (SourceStatus.OK, None)
+    probe: Page | Unavailable | None = None
     if isinstance(live, Page):
         probe = await fetcher.probe(probe_url(live.url)) if wants_probe(live) else None
         live_state = page_state(live, probe)
@@ -263,7 +349,7 @@ async def check_source(
     else:
         status, reason, http_status = live.status, live.reason, live.http_status
         final_url = live.final_url
-    return SourceResult(
+    result = SourceResult(
         source=source,
         status=status,
         reason=reason,
@@ -273,6 +359,12 @@ async def check_source(
         archive_reason=archive_reason,
         quotes=quotes,
     )
+    # Kept when it rests on the live page alone: every quote verified there, no archive read,
+    # and no probe of the host (its answer would be one more thing to compare).
+    alone = snapshot is None and archive_reason is None and probe is None and not pending()
+    if isinstance(live, Page) and alone and options.cache_dir is not None:
+        _keep_result(source, live, result, fetcher, options)
+    return result
 
 
 def _failed(source: Source, exc: Exception) -> SourceResult:
@@ -280,6 +372,30 @@ def _failed(source: Source, exc: Exception) -> SourceResult:
     reason = f"internal error: {type(exc).__name__}: {exc}"
     quotes = tuple(QuoteResult(source.id, q, Verdict.UNAVAILABLE) for q in source.quotes)
     return SourceResult(source, SourceStatus.ERROR, reason, quotes=quotes)
+
+
+def _start(
+    lists: list[Sources],
+    fetcher: Fetcher,
+    archives: Archives | None,
+    today: dt.date,
+    options: Options | None,
+) -> list[asyncio.Task[tuple[int, SourceResult]]]:
+    """A task checking each source of every list, giving the index of its list and its result.
+    A URL cited by several sources is fetched once (``Fetcher.expect``)."""
+
+    async def one(n: int, source: Source) -> tuple[int, SourceResult]:
+        try:
+            return n, await check_source(source, fetcher, archives, today, options)
+        except Exception as exc:
+            return n, _failed(source, exc)
+        finally:
+            if source.url:
+                fetcher.done_with(source.url)
+
+    every = [(n, source) for n, sources in enumerate(lists) for source in sources.sources]
+    fetcher.expect(source.url for _, source in every if source.url)
+    return [asyncio.create_task(one(n, source)) for n, source in every]
 
 
 async def check_all(
@@ -290,14 +406,25 @@ async def check_all(
     options: Options | None = None,
 ) -> AsyncIterator[SourceResult]:
     """Check every source concurrently; yield each result as it is ready."""
+    tasks = _start([sources], fetcher, archives, today, options)
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            yield (await next_done)[1]
+    finally:
+        for task in tasks:
+            task.cancel()
 
-    async def one(source: Source) -> SourceResult:
-        try:
-            return await check_source(source, fetcher, archives, today, options)
-        except Exception as exc:
-            return _failed(source, exc)
 
-    tasks = [asyncio.create_task(one(s)) for s in sources.sources]
+async def check_lists(
+    lists: list[Sources],
+    fetcher: Fetcher,
+    archives: Archives | None,
+    today: dt.date,
+    options: Options | None = None,
+) -> AsyncIterator[tuple[int, SourceResult]]:
+    """Check every source of every list concurrently; yield each result, with the index of its
+    list, as it is ready."""
+    tasks = _start(lists, fetcher, archives, today, options)
     try:
         for next_done in asyncio.as_completed(tasks):
             yield await next_done
@@ -382,12 +509,14 @@ def merge_article(
     return replace(sources, sources=tuple(merged)), tuple(unattributed)
 
 
-def archive_urls(sources: Sources, options: Options) -> tuple[list[str], list[str]]:
-    """The Wayback (CDX) archives and the Memento archives a run asks, in order."""
+def archive_urls(sources: Sources | list[Sources], options: Options) -> tuple[list[str], list[str]]:
+    """The Wayback (CDX) archives and the Memento archives a run asks, in order: the command
+    line's, then the sources file's (with several files, those of every one of them)."""
     if not options.use_archive:
         return [], []
+    lists = [sources] if isinstance(sources, Sources) else sources
     wayback = [options.wayback_url] if options.wayback_url else []
-    mementos = list(dict.fromkeys([*options.mementos, *sources.archives]))
+    mementos = list(dict.fromkeys([*options.mementos, *(a for s in lists for a in s.archives)]))
     return wayback, mementos
 
 
@@ -421,9 +550,36 @@ async def verify(
 ) -> Report:
     """Check every quote of ``sources``; call ``on_result`` as each source is done, and
     ``on_wait`` when an archive makes the run wait."""
+
+    def tell(_: int, result: SourceResult) -> None:
+        if on_result is not None:
+            on_result(result)
+
+    [report] = await verify_many(
+        [sources], options, on_result=tell, on_wait=on_wait, clock=clock, fetcher=fetcher
+    )
+    return report
+
+
+async def verify_many(
+    lists: list[Sources],
+    options: Options | None = None,
+    *,
+    on_result: Callable[[int, SourceResult], None] | None = None,
+    on_wait: Waiter | None = None,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    fetcher: Fetcher | None = None,
+) -> tuple[Report, ...]:
+    """Check every quote of every list in one run; return a Report for each, in order.
+
+    One fetcher serves them all (one client, one cache, the same limits), the archives asked
+    are those of every list together, and every source is checked at once: a URL that several
+    sources cite is fetched once. ``on_result`` gets each result, with the index of its list,
+    as it is done; ``on_wait`` is called when an archive makes the run wait.
+    """
     options = options or Options()
     started = clock()
-    wayback, mementos = archive_urls(sources, options)
+    wayback, mementos = archive_urls(lists, options)
     recording = None
     if options.replay is not None:  # the WARC answers every request: the cache none
         from .warc import read_warc
@@ -440,32 +596,38 @@ async def verify(
     # A replay checks as of the day the WARC was recorded: a source without as_of has its
     # captures looked up near that day, as they were.
     today = (recording.started if recording else started).date()
-    done: dict[str, SourceResult] = {}
-    unattributed: tuple[QuoteResult, ...] = ()
+    done: list[dict[str, SourceResult]] = [{} for _ in lists]
+    unattributed: list[tuple[QuoteResult, ...]] = [() for _ in lists]
+    merged: list[Sources] = []
     async with fetcher:
-        if sources.article:
-            article = await load_article(sources.article, fetcher, sources)
-            sources, unattributed = merge_article(sources, article, options.check_names)
+        for n, sources in enumerate(lists):
+            if sources.article:
+                article = await load_article(sources.article, fetcher, sources)
+                sources, unattributed[n] = merge_article(sources, article, options.check_names)
+            merged.append(sources)
         archives = None
         if options.use_archive:
             archives = make_archives(fetcher, wayback, mementos, options, on_wait)
-        async for result in check_all(sources, fetcher, archives, today, options):
-            done[result.source.id] = result
+        async for n, result in check_lists(merged, fetcher, archives, today, options):
+            done[n][result.source.id] = result
             if on_result is not None:
-                on_result(result)
+                on_result(n, result)
     if options.warc is not None:
         from .warc import write_warc
 
         write_warc(options.warc, Recording(started, tuple(fetcher.exchanges)))
-    ordered = tuple(done[s.id] for s in sources.sources)
-    return Report(
-        sources.path,
-        ordered,
-        started,
-        clock(),
-        sources.as_of,
-        article=sources.article,
-        unattributed=unattributed,
+    finished = clock()
+    return tuple(
+        Report(
+            sources.path,
+            tuple(done[n][s.id] for s in sources.sources),
+            started,
+            finished,
+            sources.as_of,
+            article=sources.article,
+            unattributed=unattributed[n],
+        )
+        for n, sources in enumerate(merged)
     )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Sequence
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, assert_never
 
 from ..models import (
@@ -71,6 +73,60 @@ def render(
             return render_github(report, fail_on)
         case _:
             assert_never(fmt)
+
+
+def render_many(
+    reports: Sequence[Report],
+    fmt: Format,
+    *,
+    color: bool = False,
+    width: int = 100,
+    fail_on: frozenset[str] = DEFAULT_FAIL_ON,
+) -> str:
+    """The reports of one run over several sources files as one document in the format ``fmt``;
+    for a single report, exactly what ``render`` makes of it."""
+    if len(reports) == 1:
+        return render(reports[0], fmt, color=color, width=width, fail_on=fail_on)
+    match fmt:
+        case Format.TABLE:
+            from .as_table import render_tables
+
+            return render_tables(reports, color=color, width=width)
+        case Format.JSON:
+            from .as_json import render_json_many
+
+            return render_json_many(reports, fail_on)
+        case Format.MARKDOWN:
+            from .as_markdown import render_markdown_many
+
+            return render_markdown_many(reports, fail_on)
+        case Format.JUNIT:
+            from .as_junit import render_junit_many
+
+            return render_junit_many(reports, fail_on)
+        case Format.GITHUB:
+            from .as_github import render_github
+
+            return "".join(render_github(r, fail_on, name=str(r.sources_path)) for r in reports)
+        case _:
+            assert_never(fmt)
+
+
+def total(reports: Sequence[Report]) -> Report:
+    """Several reports as one, for their counts, summary and exit code: every result and every
+    unattributed quote; partial when any is."""
+    partial = any(r.partial for r in reports)
+    planned = sum(len(r.results) if r.planned is None else r.planned for r in reports)
+    return Report(
+        Path(),
+        tuple(result for r in reports for result in r.results),
+        min(r.started for r in reports),
+        max(r.finished for r in reports),
+        article=next((r.article for r in reports if r.article is not None), None),
+        unattributed=tuple(q for r in reports for q in r.unattributed),
+        partial=partial,
+        planned=planned if partial else None,
+    )
 
 
 # C0 and C1 control characters but tab and newline: a page must not drive the terminal. And the

@@ -53,8 +53,9 @@ def _quote(q: QuoteResult, report: Report, fail_on: frozenset[str]) -> str | Non
     return _command(kind, message, file, line, col, title)
 
 
-def render_github(report: Report, fail_on: frozenset[str]) -> str:
-    """One workflow command per quote or source that needs attention, then a notice."""
+def render_github(report: Report, fail_on: frozenset[str], name: str | None = None) -> str:
+    """One workflow command per quote or source that needs attention, then a notice (its
+    summary led by ``name``, when given: the sources file, in a run over several)."""
     lines = []
     for r in report.results:
         unreadable = not r.readable and not r.quotes
@@ -67,5 +68,6 @@ def render_github(report: Report, fail_on: frozenset[str]) -> str:
     lines += [c for q in report.unattributed if (c := _quote(q, report, fail_on))]
     if note := partial_note(report):
         lines.append(f"::warning title=sourcecheck::{_data(note)}")
-    lines.append(f"::notice title=sourcecheck::{_data(summary(report))}")
+    said = f"{name}: {summary(report)}" if name is not None else summary(report)
+    lines.append(f"::notice title=sourcecheck::{_data(said)}")
     return "\n".join(lines) + "\n"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__
 from ..models import DEFAULT_FAIL_ON, Match, QuoteResult, Report, Snapshot, SourceResult
-from . import to_json
+from . import to_json, total
 
 
 def _snapshot(s: Snapshot | None) -> dict[str, Any] | None:
@@ -78,7 +79,31 @@ def _quote(q: QuoteResult) -> dict[str, Any]:
 
 def render_json(report: Report, fail_on: frozenset[str] = DEFAULT_FAIL_ON) -> str:
     """The report as a JSON document (UTF-8 text, two-space indent, trailing newline)."""
+    return to_json(_document(report, fail_on))
+
+
+def render_json_many(reports: Sequence[Report], fail_on: frozenset[str] = DEFAULT_FAIL_ON) -> str:
+    """Several sources files' reports as one JSON document: each file's document as
+    ``render_json`` makes it, in ``reports``, and the counts over them all in ``summary``."""
+    every = total(reports)
     doc = {
+        "sourcecheck": __version__,
+        "reports": [_document(r, fail_on) for r in reports],
+        "summary": {
+            **{v.value: n for v, n in every.counts.items()},
+            "quotes": len(every.quotes) + len(every.unattributed),
+            "sources": len(every.results),
+            "files": len(reports),
+            "partial": every.partial,
+            "exit_code": int(every.exit_for(fail_on)),
+            "fail_on": sorted(fail_on),
+        },
+    }
+    return to_json(doc)
+
+
+def _document(report: Report, fail_on: frozenset[str]) -> dict[str, Any]:
+    return {
         "sourcecheck": __version__,
         "sources_file": str(report.sources_path),
         "article": report.article,
@@ -99,4 +124,3 @@ def render_json(report: Report, fail_on: frozenset[str] = DEFAULT_FAIL_ON) -> st
         "quotes": [_quote(q) for q in report.quotes],
         "unattributed": [_quote(q) for q in report.unattributed],
     }
-    return to_json(doc)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 
 from ..models import QuoteResult, Report, SourceResult, Verdict
-from . import clean, location, one_line, partial_note, source_state, where_label
+from . import clean, location, one_line, partial_note, source_state, total, where_label
 
 # Characters XML 1.0 does not allow, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -84,12 +85,14 @@ def _source_case(
     return failing
 
 
-def render_junit(report: Report, fail_on: frozenset[str]) -> str:
-    """The report as a JUnit XML document."""
-    root = ET.Element("testsuites", name="sourcecheck")
+def _suites(
+    root: ET.Element, report: Report, fail_on: frozenset[str], prefix: str = ""
+) -> tuple[int, int]:
+    """Add a test suite per source of ``report`` to ``root``, each named ``prefix`` and its id;
+    return the tests and failures added."""
     failures = tests = 0
     for r in report.results:
-        suite = ET.SubElement(root, "testsuite", name=_x(r.source.id))
+        suite = ET.SubElement(root, "testsuite", name=_x(prefix + r.source.id))
         n = sum(_case(suite, q, report, fail_on) for q in r.quotes)
         cases = len(r.quotes)
         # A source's own case: when it has no quotes to fail for it, or its status is named.
@@ -100,15 +103,37 @@ def render_junit(report: Report, fail_on: frozenset[str]) -> str:
         suite.set("failures", str(n))
         tests, failures = tests + cases, failures + n
     if report.unattributed:
-        suite = ET.SubElement(root, "testsuite", name="unattributed")
+        suite = ET.SubElement(root, "testsuite", name=_x(prefix + "unattributed"))
         n = sum(_case(suite, q, report, fail_on) for q in report.unattributed)
         suite.set("tests", str(len(report.unattributed)))
         suite.set("failures", str(n))
         tests, failures = tests + len(report.unattributed), failures + n
+    return tests, failures
+
+
+def _document(root: ET.Element, tests: int, failures: int, every: Report) -> str:
     root.set("tests", str(tests))
     root.set("failures", str(failures))
-    root.set("time", f"{(report.finished - report.started).total_seconds():.3f}")
-    if note := partial_note(report):
+    root.set("time", f"{(every.finished - every.started).total_seconds():.3f}")
+    if note := partial_note(every):
         root.insert(0, ET.Comment(f" {note} "))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def render_junit(report: Report, fail_on: frozenset[str]) -> str:
+    """The report as a JUnit XML document."""
+    root = ET.Element("testsuites", name="sourcecheck")
+    return _document(root, *_suites(root, report, fail_on), report)
+
+
+def render_junit_many(reports: Sequence[Report], fail_on: frozenset[str]) -> str:
+    """Several sources files' reports as one JUnit XML document: the test suites of every file
+    in one ``<testsuites>``, each suite's name led by its file's path (ids repeat across
+    files)."""
+    root = ET.Element("testsuites", name="sourcecheck")
+    tests = failures = 0
+    for report in reports:
+        added = _suites(root, report, fail_on, f"{report.sources_path}: ")
+        tests, failures = tests + added[0], failures + added[1]
+    return _document(root, tests, failures, total(reports))

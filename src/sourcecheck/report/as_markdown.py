@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..models import DEFAULT_FAIL_ON, QuoteResult, Report, SourceResult, Verdict
 from . import (
@@ -16,6 +17,7 @@ from . import (
     snapshot_date,
     source_state,
     summary,
+    total,
     where_label,
 )
 from . import md_text as md
@@ -72,10 +74,10 @@ def _indent(block: str) -> str:
     return "\n".join("  " + line for line in block.splitlines())
 
 
-def _section(r: SourceResult, article: str | None) -> list[str]:
+def _section(r: SourceResult, article: str | None, level: int) -> list[str]:
     s = r.source
     title = s.title or s.id
-    lines = [f"## {md(title)} (`{one_line(s.id).replace('`', '')}`)", ""]
+    lines = [f"{'#' * (level + 1)} {md(title)} (`{one_line(s.id).replace('`', '')}`)", ""]
     if s.publisher:
         lines.append(f"- Publisher: {md(s.publisher)}")
     lines.append(f"- URL: {_link(s.url, s.url)}" if s.url else "- URL: none given")
@@ -140,15 +142,21 @@ def _attention(q: QuoteResult, report: Report, fail_on: frozenset[str], n: int) 
     return lines
 
 
-def render_markdown(report: Report, fail_on: frozenset[str] = DEFAULT_FAIL_ON) -> str:
+def render_markdown(
+    report: Report, fail_on: frozenset[str] = DEFAULT_FAIL_ON, *, level: int = 1
+) -> str:
     """The report as a Markdown document that reads well as a CI job summary or an issue body:
-    the counts first, then only what needs attention, then every source and quote, folded."""
+    the counts first, then only what needs attention, then every source and quote, folded.
+
+    At ``level`` 2 it is a section of a report on several sources files: headed by its file's
+    path, its headings one level down."""
     c = report.counts
+    h = "#" * level
     # Paths as escaped text on one line: a newline in a path would end the line (a "</details>"
     # starting the next one is an HTML block), and a backslash or backtick could end a code span.
     article = f", article {md(report.article)}" if report.article else ""
     head = [
-        "# sourcecheck report",
+        f"{h} sourcecheck report" if level == 1 else f"{h} {md(str(report.sources_path))}",
         "",
         f"Sources: {md(str(report.sources_path))}{article}"
         + (f", as of {report.as_of.isoformat()}" if report.as_of else "")
@@ -166,7 +174,7 @@ def render_markdown(report: Report, fail_on: frozenset[str] = DEFAULT_FAIL_ON) -
         q for q in (*report.quotes, *report.unattributed) if q.verdict is not Verdict.VERIFIED
     ]
     unread = [r for r in report.results if not r.readable and not r.quotes]
-    body = ["## Needs attention", ""]
+    body = [f"{h}# Needs attention", ""]
     if not quotes and not unread:
         body += ["Nothing: every quote is verified and every source readable.", ""]
     for n, q in enumerate(quotes, 1):
@@ -176,9 +184,9 @@ def render_markdown(report: Report, fail_on: frozenset[str] = DEFAULT_FAIL_ON) -
             f"{n}. ⛔ source `{one_line(r.source.id).replace('`', '')}`: {md(source_state(r))}",
             "",
         ]
-    every = [line for r in report.results for line in _section(r, report.article)]
+    every = [line for r in report.results for line in _section(r, report.article, level)]
     if report.unattributed:
-        every += ["## Quotes not tied to any source", ""]
+        every += [f"{h}# Quotes not tied to any source", ""]
         every += [
             f"{n}. {_ICONS[q.verdict]} {md(origin(q, report.article))}"
             + (f" ({md(q.quote.speaker)})" if q.quote.speaker else "")
@@ -195,3 +203,31 @@ def render_markdown(report: Report, fail_on: frozenset[str] = DEFAULT_FAIL_ON) -
         "</details>",
     ]
     return "\n".join(head + body + folded).rstrip() + "\n"
+
+
+def render_markdown_many(
+    reports: Sequence[Report], fail_on: frozenset[str] = DEFAULT_FAIL_ON
+) -> str:
+    """Several sources files' reports as one Markdown document: the counts over them all and
+    a line for each file first, then each file's report as a section."""
+    every = total(reports)
+    c = every.counts
+    head = [
+        "# sourcecheck report",
+        "",
+        f"{len(reports)} sources files, checked {every.started.strftime('%Y-%m-%d %H:%M UTC')}.",
+        "",
+        f"**{md(summary(every))}**",
+        "",
+        *([f"**{note}**", ""] if (note := partial_note(every)) else []),
+        "| Verdict | Quotes |",
+        "|---|---:|",
+        *(f"| {_ICONS[v]} {v.value} | {c[v]} |" for v in shown_verdicts(every)),
+        "",
+        "| Sources file | Quotes |",
+        "|---|---|",
+        *(f"| {md(str(r.sources_path))} | {md(summary(r))} |" for r in reports),
+        "",
+    ]
+    sections = [render_markdown(r, fail_on, level=2) for r in reports]
+    return "\n".join(head) + "\n" + "\n".join(sections)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 from rich.table import Table
 from rich.text import Text
@@ -17,6 +18,7 @@ from . import (
     source_state,
     summary,
     terminal,
+    total,
     where_label,
 )
 
@@ -81,4 +83,21 @@ def render_table(report: Report, *, color: bool = False, width: int = 100) -> st
     if note := partial_note(report):
         console.print(Text("\n" + note, style="bold red"))
     console.print(Text("\n" + summary(report), style="bold"))
+    return out.getvalue()
+
+
+def render_tables(reports: Sequence[Report], *, color: bool = False, width: int = 100) -> str:
+    """Several sources files' reports: each file's table under a rule naming the file, then one
+    line of counts over them all."""
+    out = io.StringIO()
+    console = terminal(out, color=color, width=width)
+    for n, report in enumerate(reports):
+        if n:
+            console.print()
+        console.rule(Text(clean(str(report.sources_path)), style="bold"), align="left")
+        out.write(render_table(report, color=color, width=width))
+    every = total(reports)
+    if note := partial_note(every):
+        console.print(Text("\n" + note, style="bold red"))
+    console.print(Text(f"\n{len(reports)} files, {summary(every)}", style="bold"))
     return out.getvalue()
