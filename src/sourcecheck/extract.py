@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser
@@ -106,6 +107,7 @@ def _lines(raw: str) -> str:
     return "\n".join(block for block in blocks if block)
 
 
+@lru_cache(maxsize=4)  # a page's state and its quotes read the same text, one after the other
 def html_text(html: str | bytes) -> str:
     """The visible text of an HTML document: one block per line, whitespace collapsed."""
     tree = LexborHTMLParser(html)

@@ -384,7 +384,7 @@ def _media(content_type: str, body: bytes) -> str:
     return "text/html" if body[:512].lstrip().startswith(b"<") else "text/plain"
 
 
-@lru_cache(maxsize=32)  # a page is read by wants_probe, then page_state: parsed once
+@lru_cache(maxsize=4)  # a page is read by wants_probe, then page_state: parsed once
 def _view(page: Page | Response) -> _View:
     content_type = (
         page.content_type if isinstance(page, Page) else page.header("content-type") or ""

@@ -128,7 +128,8 @@ def _match_all(
         return text
     hay = normalize(text.text)
     hidden: list[tuple[Text, Normalized]] | None = None
-    main: Normalized | None = None
+    main: str | None = None
+    main_norm: Normalized | None = None
     main_read = False
     out: dict[int, QuoteResult] = {}
     for i in todo:
@@ -147,9 +148,15 @@ def _match_all(
         if m.verdict is Verdict.VERIFIED and m.found_in == "visible" and m.passage:
             if not main_read:
                 found_main = main_text(page.body, page.content_type)
-                main, main_read = (normalize(found_main) if found_main else None), True
+                main, main_read = (" ".join(found_main.split()) if found_main else None), True
             if main is not None:
-                m = replace(m, in_main=norm(m.passage).strip() in main.text)
+                # The page's own words are most often in the main text as they are; only when
+                # they are not is the main text normalized to look again.
+                inside = " ".join(m.passage.split()) in main
+                if not inside:
+                    main_norm = main_norm or normalize(main)
+                    inside = norm(m.passage).strip() in main_norm.text
+                m = replace(m, in_main=inside)
         if text.pages and m.start is not None:
             m = replace(m, page=text.page_of(m.start))
         out[i] = QuoteResult(source.id, quote, m.verdict, where, snapshot, m)
