@@ -560,6 +560,13 @@ def verify(
     host_concurrency: Annotated[
         int, typer.Option(min=1, help="Requests in flight at once to one host.")
     ] = 4,
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="List every quote in the table (beyond 50 quotes it lists those not verified).",
+        ),
+    ] = False,
 ) -> None:
     """Fetch every source and check every quote attributed to it.
 
@@ -619,10 +626,12 @@ def verify(
         _write(report_file, render_many(reports, Format.MARKDOWN, fail_on=policy), "the report")
     color, width = _terminal()
     if output is not None:
-        _write(output, render_many(reports, fmt, width=width, fail_on=policy), "the output")
+        shown = render_many(reports, fmt, width=width, fail_on=policy, every=every)
+        _write(output, shown, "the output")
     else:
         use_color = color and fmt is Format.TABLE
-        sys.stdout.write(render_many(reports, fmt, color=use_color, width=width, fail_on=policy))
+        shown = render_many(reports, fmt, color=use_color, width=width, fail_on=policy, every=every)
+        sys.stdout.write(shown)
     if any(r.partial for r in reports):
         raise typer.Exit(ExitStatus.INTERRUPTED)
     raise typer.Exit(max(r.exit_for(policy) for r in reports))

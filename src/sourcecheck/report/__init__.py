@@ -48,13 +48,16 @@ def render(
     color: bool = False,
     width: int = 100,
     fail_on: frozenset[str] = DEFAULT_FAIL_ON,
+    every: bool = False,
 ) -> str:
-    """``report`` in the format ``fmt``; ``fail_on`` says what is a failure, not a warning."""
+    """``report`` in the format ``fmt``; ``fail_on`` says what is a failure, not a warning.
+    The table lists only the quotes needing attention once there are many, unless ``every``
+    (see ``as_table.LISTED_UP_TO``); the other formats hold every quote."""
     match fmt:
         case Format.TABLE:
             from .as_table import render_table
 
-            return render_table(report, color=color, width=width)
+            return render_table(report, color=color, width=width, every=every)
         case Format.JSON:
             from .as_json import render_json
 
@@ -82,16 +85,17 @@ def render_many(
     color: bool = False,
     width: int = 100,
     fail_on: frozenset[str] = DEFAULT_FAIL_ON,
+    every: bool = False,
 ) -> str:
     """The reports of one run over several sources files as one document in the format ``fmt``;
     for a single report, exactly what ``render`` makes of it."""
     if len(reports) == 1:
-        return render(reports[0], fmt, color=color, width=width, fail_on=fail_on)
+        return render(reports[0], fmt, color=color, width=width, fail_on=fail_on, every=every)
     match fmt:
         case Format.TABLE:
             from .as_table import render_tables
 
-            return render_tables(reports, color=color, width=width)
+            return render_tables(reports, color=color, width=width, every=every)
         case Format.JSON:
             from .as_json import render_json_many
 

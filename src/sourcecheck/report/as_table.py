@@ -31,12 +31,28 @@ STYLES = {
 }
 
 
-def render_table(report: Report, *, color: bool = False, width: int = 100) -> str:
+# A report of more quotes than this lists only those not verified (unless asked for every one):
+# a terminal of thousands of verified rows hides the few that need a look, and takes seconds.
+LISTED_UP_TO = 50
+
+
+def render_table(
+    report: Report, *, color: bool = False, width: int = 100, every: bool = False
+) -> str:
     """The report as a table of quotes, the altered quotes' diffs, and a summary line.
+
+    Up to ``LISTED_UP_TO`` quotes, or with ``every``, the table lists every quote; beyond, only
+    those not verified, and says how many verified ones it leaves out.
 
     Page text is put in ``Text`` objects, never parsed as markup, and cleaned of control
     characters, so a page cannot style or drive the terminal.
     """
+    everything = (*report.quotes, *report.unattributed)
+    listed = [
+        q
+        for q in everything
+        if every or len(everything) <= LISTED_UP_TO or q.verdict is not Verdict.VERIFIED
+    ]
     out = io.StringIO()
     console = terminal(out, color=color, width=width)
     table = Table(show_lines=False, expand=False)
@@ -44,7 +60,7 @@ def render_table(report: Report, *, color: bool = False, width: int = 100) -> st
     table.add_column("Quote", overflow="fold", ratio=3)
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Where", no_wrap=True)
-    for q in (*report.quotes, *report.unattributed):
+    for q in listed:
         notes = "".join(f"\n({note})" for note in (origin(q, report.article), place(q)) if note)
         table.add_row(
             Text(clean(q.source_id) or "?"),
@@ -52,8 +68,11 @@ def render_table(report: Report, *, color: bool = False, width: int = 100) -> st
             Text(q.verdict.value, style=STYLES[q.verdict]),
             Text(where_label(q)),
         )
-    if report.quotes or report.unattributed:
+    if listed:
         console.print(table)
+    if len(listed) < len(everything):
+        left_out = len(everything) - len(listed)
+        console.print(Text(f"{left_out} verified quotes not listed (--all lists every quote)"))
 
     for q in report.quotes:
         if q.verdict is not Verdict.ALTERED or q.match is None:
@@ -86,7 +105,9 @@ def render_table(report: Report, *, color: bool = False, width: int = 100) -> st
     return out.getvalue()
 
 
-def render_tables(reports: Sequence[Report], *, color: bool = False, width: int = 100) -> str:
+def render_tables(
+    reports: Sequence[Report], *, color: bool = False, width: int = 100, every: bool = False
+) -> str:
     """Several sources files' reports: each file's table under a rule naming the file, then one
     line of counts over them all."""
     out = io.StringIO()
@@ -95,9 +116,9 @@ def render_tables(reports: Sequence[Report], *, color: bool = False, width: int 
         if n:
             console.print()
         console.rule(Text(clean(str(report.sources_path)), style="bold"), align="left")
-        out.write(render_table(report, color=color, width=width))
-    every = total(reports)
-    if note := partial_note(every):
+        out.write(render_table(report, color=color, width=width, every=every))
+    overall = total(reports)
+    if note := partial_note(overall):
         console.print(Text("\n" + note, style="bold red"))
-    console.print(Text(f"\n{len(reports)} files, {summary(every)}", style="bold"))
+    console.print(Text(f"\n{len(reports)} files, {summary(overall)}", style="bold"))
     return out.getvalue()
