@@ -393,9 +393,13 @@ class SourceResult:
         return self.status in (SourceStatus.OK, SourceStatus.MOVED) or self.snapshot is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Report:
-    """Everything a run found, in sources.yaml order."""
+    """Everything a run found, in sources.yaml order.
+
+    Its repr is short: asyncio formats the repr of a run's task, result included, when the run
+    ends (restoring the Ctrl-C handler), and that of thousands of results took half a second.
+    """
 
     sources_path: Path
     results: tuple[SourceResult, ...]
@@ -413,6 +417,9 @@ class Report:
         for quote in (*self.quotes, *self.unattributed):
             counts[quote.verdict] += 1
         object.__setattr__(self, "counts", counts)
+
+    def __repr__(self) -> str:
+        return f"Report({str(self.sources_path)!r}, {len(self.results)} sources)"
 
     @property
     def quotes(self) -> tuple[QuoteResult, ...]:
@@ -531,14 +538,17 @@ class LinkResult:
         return self.status in (LinkStatus.DEAD, LinkStatus.BLOCKED, LinkStatus.ERROR)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LinkReport:
-    """Every link of a ``links`` run, in the order first found."""
+    """Every link of a ``links`` run, in the order first found (its repr short, as Report's)."""
 
     inputs: tuple[str, ...]
     results: tuple[LinkResult, ...]
     started: dt.datetime
     finished: dt.datetime
+
+    def __repr__(self) -> str:
+        return f"LinkReport({len(self.results)} links)"
 
     @property
     def counts(self) -> dict[LinkStatus, int]:

@@ -81,6 +81,8 @@ def _userinfo(m: re.Match[str]) -> str:
 def redact_url(url: str) -> str:
     """``url`` with its password and the values of its secret parameters replaced by
     ``REDACTED``; the rest as written. Never raises, whatever the text."""
+    if "@" not in url and "=" not in url:  # no user name, password or parameter: nothing
+        return url
     return _PARAM.sub(_param, _USERINFO.sub(_userinfo, url, count=1))
 
 
