@@ -90,7 +90,11 @@ def redact_text(text: str) -> str:
     """Free text with every URL in it redacted (``redact_url``), and the values of the
     Authorization, Cookie and similar headers it quotes."""
     if "://" in text:
-        text = _URL.sub(lambda m: redact_url(m[0]), text)
+        # Line by line, and only the lines with a URL (no URL spans a line): a report is
+        # megabytes of text with a URL on a few of its lines.
+        lines = text.split("\n")
+        url = lambda m: redact_url(m[0])  # noqa: E731
+        text = "\n".join(_URL.sub(url, line) if "://" in line else line for line in lines)
     if any(k in text.lower() for k in ("authorization", "cookie", "x-api-key")):
         text = _HEADER.sub(lambda m: f"{m['name']}{m['sep']}{REDACTED}", text)
     return text
