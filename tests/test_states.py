@@ -777,3 +777,26 @@ def test_a_challenge_served_with_an_error_status_is_blocked(status: int) -> None
     assert (got.status, got.reason) == (SourceStatus.BLOCKED, "a bot challenge (Cloudflare)")
     other = to_page(plain)
     assert isinstance(other, Unavailable) and other.reason == f"HTTP {status}"
+
+
+def test_phrases_in_short_text_are_found_as_the_pattern_finds_them() -> None:
+    # Titles and headings are looked up word run by word run; long text is searched with the
+    # compiled pattern. Both must give the same phrase: the longest at the first place.
+    import random
+
+    from sourcecheck import states
+
+    rng = random.Random(3)
+    for phrases in (states._NOT_FOUND, states._ERROR_HINTS, states._PAYWALL):
+        vocab = [*sorted({w for p in phrases.phrases for w in p.split()}), "the", "404", "x"]
+        for _ in range(3000):
+            words = [rng.choice(vocab) for _ in range(rng.randint(0, 14))]
+            if rng.random() < 0.5:
+                at = rng.randint(0, len(words))
+                words[at:at] = rng.choice(phrases.phrases).split()
+            text = " ".join(words)
+            found = phrases._spaced.search(text)
+            expected = (
+                found.group(0) if found else next((p for p in phrases._wide if p in text), None)
+            )
+            assert phrases.find(text) == expected, text

@@ -75,6 +75,9 @@ def _wide(phrase: str) -> bool:
     return any(ord(c) >= 0x2E80 for c in phrase)
 
 
+_SHORT = 64  # words of a text whose runs of words are looked up, not searched with a pattern
+
+
 class _Phrases:
     """Folded phrases, found in folded text as whole words (anywhere, in scripts written
     without spaces), with one regular expression."""
@@ -83,6 +86,8 @@ class _Phrases:
         folded = tuple(dict.fromkeys(fold(p) for p in phrases))
         self.phrases = folded
         self._wide = tuple(p for p in folded if _wide(p))
+        self._set = frozenset(p for p in folded if not _wide(p))
+        self._longest = max((len(p.split()) for p in self._set), default=0)
 
     @cached_property
     def _spaced(self) -> re.Pattern[str]:
@@ -93,9 +98,17 @@ class _Phrases:
 
     def find(self, folded: str) -> str | None:
         """The first phrase found in ``folded`` (the longest, at the first place), or None."""
-        found = self._spaced.search(folded)
-        if found:
-            return found.group(0)
+        words = folded.split(" ")
+        if len(words) <= _SHORT:  # a title or a heading: its runs of words looked up
+            for i in range(len(words)):
+                for n in range(min(self._longest, len(words) - i), 0, -1):
+                    phrase = " ".join(words[i : i + n])
+                    if phrase in self._set:
+                        return phrase
+        else:
+            found = self._spaced.search(folded)
+            if found:
+                return found.group(0)
         return next((p for p in self._wide if p in folded), None)
 
 
