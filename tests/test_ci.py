@@ -152,35 +152,51 @@ def action_step() -> tuple[str, dict[str, str]]:
     return step["run"], defaults
 
 
-def test_the_github_action_annotates_the_failing_quote_and_writes_the_summary(
-    newsroom_dir: Path,
-) -> None:
+def run_action(directory: Path, sources: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The Action's verify step, run by bash in ``directory`` as the runner runs it."""
     script, defaults = action_step()
-    summary, outputs = newsroom_dir / "summary.md", newsroom_dir / "outputs.txt"
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "SOURCES": defaults["sources"],
+        "SOURCES": defaults["sources"] if sources is None else sources,
         "ARTICLE": defaults["article"],
         "FAIL_ON": defaults["fail-on"],
         "ARGS": "--allow-private --no-archive",
-        "GITHUB_STEP_SUMMARY": str(summary),
-        "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_STEP_SUMMARY": str(directory / "summary.md"),
+        "GITHUB_OUTPUT": str(directory / "outputs.txt"),
     }
-    done = subprocess.run(
+    return subprocess.run(
         ["bash", "-e", "-c", script],
-        cwd=newsroom_dir,
+        cwd=directory,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_the_github_action_annotates_the_failing_quote_and_writes_the_summary(
+    newsroom_dir: Path,
+) -> None:
+    summary, outputs = newsroom_dir / "summary.md", newsroom_dir / "outputs.txt"
+    done = run_action(newsroom_dir)
     assert done.returncode == 1, done.stderr
     assert "::error file=article.md,line=7,col=14," in done.stdout
     assert outputs.read_text(encoding="utf-8") == "exit-code=1\n"
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("# sourcecheck report")
     assert "1. ⚠️ **altered** in `courier` (article.md:7:14)" in text
+
+
+def test_the_action_takes_several_sources_files_and_patterns(newsroom_dir: Path) -> None:
+    other = newsroom_dir / "more"
+    other.mkdir()
+    (other / "b.sources.yaml").write_text("sources: []\n", encoding="utf-8")
+    # A new line between them, and a pattern the shell leaves alone for sourcecheck.
+    done = run_action(newsroom_dir, "sources.yaml\nmore/*.sources.yaml")
+    assert done.returncode == 1, done.stderr
+    assert "::error file=article.md,line=7,col=14," in done.stdout
+    assert "more/b.sources.yaml" in done.stdout  # its own summary notice
 
 
 def test_the_action_and_the_pre_commit_hook_are_valid() -> None:
