@@ -156,6 +156,11 @@ def test_verify_many_returns_a_report_per_list(server: RouteServer) -> None:
 
 def test_a_directory_means_every_sources_file_under_it(newsroom: Newsroom) -> None:
     Path("metro", "notes.yaml").write_text("not: a sources file\n", encoding="utf-8")
+    # Hidden directories, node_modules and virtual environments are not searched.
+    for skipped in (".git", "node_modules", "venv"):
+        Path(skipped, "deep").mkdir(parents=True)
+        Path(skipped, "deep", "sources.yaml").write_text("broken: [\n", encoding="utf-8")
+    Path("venv", "pyvenv.cfg").write_text("home = /usr/bin\n", encoding="utf-8")
     code, out, _ = run(".", "--format", "json")
     assert code == 1
     files = [r["sources_file"] for r in json.loads(out)["reports"]]

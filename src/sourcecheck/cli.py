@@ -275,16 +275,29 @@ def _load(sources_file: Path) -> Sources:
 SOURCES_NAMES = ("sources.yaml", "sources.yml", "*.sources.yaml", "*.sources.yml")
 
 
+def _skipped(directory: Path) -> bool:
+    """A directory a search for sources files leaves out: hidden ones (.git, the cache),
+    node_modules, __pycache__, and virtual environments."""
+    name = directory.name
+    return (
+        name.startswith(".")
+        or name in ("node_modules", "__pycache__")
+        or (directory / "pyvenv.cfg").is_file()
+    )
+
+
 def _sources_in(directory: Path) -> list[Path]:
     """Every file under a directory, at any depth, named as SOURCES_NAMES say, sorted; one line
     and exit code 2 when there is none."""
     from fnmatch import fnmatchcase
 
-    found = sorted(
-        p
-        for p in directory.rglob("*")
-        if any(fnmatchcase(p.name, name) for name in SOURCES_NAMES) and p.is_file()
-    )
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = [d for d in dirs if not _skipped(Path(root, d))]
+        found += [
+            Path(root, f) for f in files if any(fnmatchcase(f, name) for name in SOURCES_NAMES)
+        ]
+    found.sort()
     if not found:
         names = ", ".join(SOURCES_NAMES[:-1]) + f" or {SOURCES_NAMES[-1]}"
         raise _fail([f"{directory}: cannot read: no {names} in this directory"])
