@@ -248,3 +248,22 @@ def test_bad_settings_are_one_line_each(newsroom_dir: Path, settings: str, messa
     assert (code, out) == (2, "")
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert err.startswith(f"sourcecheck: {message}"), err
+
+
+def test_no_archive_in_settings_keeps_the_archive_out(
+    tmp_path: Path, server: RouteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    gone = server.add("/ci/gone", "<h1>Gone</h1>", status=404)
+    base = f"sources:\n  - id: gone\n    url: {gone}\n    quotes: [words once said here]\n"
+    # A Wayback nothing listens on: asked, it answers no capture, and says why.
+    archive = "  wayback_url: http://127.0.0.1:9\n"
+
+    def reason(settings: str) -> object:
+        (tmp_path / "sources.yaml").write_text(base + "settings:\n" + settings, encoding="utf-8")
+        result = runner.invoke(app, ["verify", "--allow-private", "--format", "json"])
+        assert result.exit_code == 1, result.output
+        return json.loads(result.stdout)["sources"][0]["archive_reason"]
+
+    assert reason(archive)  # the archive was asked
+    assert reason(archive + "  no_archive: true\n") is None  # not asked

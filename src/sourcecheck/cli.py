@@ -597,36 +597,29 @@ def verify(
     if article is not None:
         lists = [_with_article(lists[0], article)]
     # `settings:` in sources.yaml, for every option the command line left at its default.
-    given = _settings(ctx, lists)
-    fail_on = ",".join(given.pop("fail_on")) if "fail_on" in given else fail_on
-    timeout = given.pop("timeout", timeout)
-    max_concurrency = given.pop("max_concurrency", max_concurrency)
-    host_concurrency = given.pop("host_concurrency", host_concurrency)
-    wayback_url = given.pop("wayback_url", wayback_url)
-    no_wayback = given.pop("no_wayback", no_wayback)
-    no_archive = given.pop("no_archive", no_archive)
-    max_captures = given.pop("max_captures", max_captures)
-    always_archive = given.pop("always_archive", always_archive)
-    archive_rate = given.pop("archive_rate", archive_rate)
-    check_names = given.pop("check_names", check_names)
-    max_age = given.pop("max_age", max_age)
+    chosen: dict[str, Any] = {
+        "check_names": check_names,
+        "timeout": timeout,
+        "wayback_url": wayback_url,
+        "no_wayback": no_wayback,
+        "archive_rate": archive_rate,
+        "max_concurrency": max_concurrency,
+        "host_concurrency": host_concurrency,
+        "max_captures": max_captures,
+        "always_archive": always_archive,
+        "max_age": max_age,
+        **_settings(ctx, lists),
+    }
+    fail_on = ",".join(chosen.pop("fail_on")) if "fail_on" in chosen else fail_on
+    use_archive = not chosen.pop("no_archive", no_archive)
     options = _options(
-        check_names=check_names,
-        timeout=timeout,
+        **chosen,
+        use_archive=use_archive,
         allow_private=allow_private,
-        wayback_url=wayback_url,
         archive=archive,
-        no_wayback=no_wayback,
-        archive_rate=archive_rate,
         cache_dir=cache_dir,
         no_cache=no_cache,
-        max_concurrency=max_concurrency,
-        host_concurrency=host_concurrency,
-        use_archive=not no_archive,
-        max_captures=max_captures,
-        always_archive=always_archive,
         render=draw,
-        max_age=max_age,
         offline=offline,
         warc=warc,
         replay=replay,
