@@ -389,6 +389,7 @@ def _options(
         max_retries=max_retries,
     )
     return Options(
+        workers=None,  # worker processes for a run of many sources
         fetch=fetch,
         wayback_url=None if no_wayback else wayback_url,
         mementos=tuple(archive or ()),

@@ -13,7 +13,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import multiprocessing
+import os
+import signal
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -76,6 +81,10 @@ class Options:
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     warc: Path | None = None  # write every exchange of the run to this WARC
     replay: Path | None = None  # answer every request from this WARC: no network, no cache
+    # Worker processes for pages' main text: 0, none (this process); None, as many as the run
+    # wants (see _workers). The command line asks for None; a library caller chooses, since
+    # a worker imports the caller's main module again (a script needs its __main__ guard).
+    workers: int | None = 0
 
 
 class Archives:
@@ -110,14 +119,64 @@ class Archives:
         return order_captures(found)[:limit]
 
 
+def _quiet() -> None:
+    # A worker leaves Ctrl-C to the run, which stops it: no traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class MainTexts:
+    """Where a page's main text (trafilatura's, 25-40 ms a real page) is worked out: in this
+    process, or, for a run of many sources, in ``workers`` worker processes, so that it runs
+    on other cores while this one fetches and matches."""
+
+    def __init__(self, workers: int = 0) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 0:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context(
+                "forkserver" if "forkserver" in methods else "spawn"
+            )
+            self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet)
+
+    async def of(self, page: Page) -> str | None:
+        """The page's main text, or None when there is none."""
+        if self._pool is not None:
+            loop = asyncio.get_running_loop()
+            try:
+                return await loop.run_in_executor(
+                    self._pool, main_text, page.body, page.content_type
+                )
+            except BrokenProcessPool:  # a worker could not start or died: no more of them
+                self.close()
+        return main_text(page.body, page.content_type)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+# Sources in a run from which the main text is worked out in worker processes.
+POOL_FROM = 32
+
+
+def _workers(sources: int) -> int:
+    return min(4, (os.cpu_count() or 1) - 1) if sources >= POOL_FROM else 0
+
+
 def _better(new: QuoteResult, old: QuoteResult) -> bool:
     if _RANK[new.verdict] != _RANK[old.verdict]:
         return _RANK[new.verdict] > _RANK[old.verdict]
     return (new.match.score if new.match else 0.0) > (old.match.score if old.match else 0.0)
 
 
-def _match_all(
-    source: Source, page: Page, where: Where, snapshot: Snapshot | None, todo: list[int]
+async def _match_all(
+    source: Source,
+    page: Page,
+    where: Where,
+    snapshot: Snapshot | None,
+    todo: list[int],
+    main_texts: MainTexts,
 ) -> dict[int, QuoteResult] | str:
     """Match the quotes ``todo`` in a page: its visible text first, then the text a reader gets
     that the visible DOM lacks (JSON-LD, og:description, noscript); say for each verified
@@ -147,7 +206,7 @@ def _match_all(
                     break
         if m.verdict is Verdict.VERIFIED and m.found_in == "visible" and m.passage:
             if not main_read:
-                found_main = main_text(page.body, page.content_type)
+                found_main = await main_texts.of(page)
                 main, main_read = (" ".join(found_main.split()) if found_main else None), True
             if main is not None:
                 # The page's own words are most often in the main text as they are; only when
@@ -247,6 +306,7 @@ async def check_source(
     archives: Archives | None,
     today: dt.date,
     options: Options | None = None,
+    main_texts: MainTexts | None = None,
 ) -> SourceResult:
     """Check one source: live first, then the archives for whatever is not verified.
 
@@ -254,6 +314,7 @@ async def check_source(
     page's hops; the next run reuses it while those hops are what it would read (see
     ``_kept_result``)."""
     options = options or Options()
+    main_texts = main_texts or MainTexts()
     if options.cache_dir is not None and source.url:
         kept = _kept_result(source, fetcher, options)
         if kept is not None:
@@ -282,7 +343,7 @@ async def check_source(
         return [i for i, r in enumerate(results) if r.verdict is not Verdict.VERIFIED]
 
     found_live = (
-        _match_all(source, live, Where.LIVE, None, list(range(len(results))))
+        await _match_all(source, live, Where.LIVE, None, list(range(len(results))), main_texts)
         if (isinstance(live, Page))
         else None
     )
@@ -298,7 +359,7 @@ async def check_source(
             # script; a quote the main page draws with JavaScript is often there.
             amp_page = await fetcher.fetch(amp)
             if isinstance(amp_page, Page):
-                in_amp = _match_all(source, amp_page, Where.LIVE, None, pending())
+                in_amp = await _match_all(source, amp_page, Where.LIVE, None, pending(), main_texts)
                 if isinstance(in_amp, dict):
                     merge({i: _found_in(r, "amp") for i, r in in_amp.items()})
         if options.render and pending():
@@ -310,7 +371,7 @@ async def check_source(
                 allow_private=options.fetch.allow_private,
             )
             if isinstance(drawn, Page):
-                in_drawn = _match_all(source, drawn, Where.LIVE, None, pending())
+                in_drawn = await _match_all(source, drawn, Where.LIVE, None, pending(), main_texts)
                 if isinstance(in_drawn, dict):
                     merge({i: _found_in(r, "rendered") for i, r in in_drawn.items()})
         live_verdicts = {i: r.verdict for i, r in enumerate(results)}
@@ -330,7 +391,7 @@ async def check_source(
                 archive_reason = archive_reason or f"capture unreadable: {page.reason}"
                 continue
             todo = pending() if snapshot is not None else list(range(len(results)))
-            found = _match_all(source, page, Where.ARCHIVE, candidate, todo)
+            found = await _match_all(source, page, Where.ARCHIVE, candidate, todo, main_texts)
             if isinstance(found, str):
                 archive_reason = archive_reason or f"capture unreadable: {found}"
                 continue
@@ -387,13 +448,14 @@ def _start(
     archives: Archives | None,
     today: dt.date,
     options: Options | None,
+    main_texts: MainTexts | None = None,
 ) -> list[asyncio.Task[tuple[int, SourceResult]]]:
     """A task checking each source of every list, giving the index of its list and its result.
     A URL cited by several sources is fetched once (``Fetcher.expect``)."""
 
     async def one(n: int, source: Source) -> tuple[int, SourceResult]:
         try:
-            return n, await check_source(source, fetcher, archives, today, options)
+            return n, await check_source(source, fetcher, archives, today, options, main_texts)
         except Exception as exc:
             return n, _failed(source, exc)
         finally:
@@ -428,10 +490,11 @@ async def check_lists(
     archives: Archives | None,
     today: dt.date,
     options: Options | None = None,
+    main_texts: MainTexts | None = None,
 ) -> AsyncIterator[tuple[int, SourceResult]]:
     """Check every source of every list concurrently; yield each result, with the index of its
     list, as it is ready."""
-    tasks = _start(lists, fetcher, archives, today, options)
+    tasks = _start(lists, fetcher, archives, today, options, main_texts)
     try:
         for next_done in asyncio.as_completed(tasks):
             yield await next_done
@@ -615,10 +678,16 @@ async def verify_many(
         archives = None
         if options.use_archive:
             archives = make_archives(fetcher, wayback, mementos, options, on_wait)
-        async for n, result in check_lists(merged, fetcher, archives, today, options):
-            done[n][result.source.id] = result
-            if on_result is not None:
-                on_result(n, result)
+        count = sum(len(s.sources) for s in merged)
+        main_texts = MainTexts(_workers(count) if options.workers is None else options.workers)
+        try:
+            checked = check_lists(merged, fetcher, archives, today, options, main_texts)
+            async for n, result in checked:
+                done[n][result.source.id] = result
+                if on_result is not None:
+                    on_result(n, result)
+        finally:
+            main_texts.close()
     if options.warc is not None:
         from .warc import write_warc
 

@@ -1,0 +1,133 @@
+"""A run of many sources works out pages' main text in worker processes: the same verdicts and
+the same "outside the article" flags as in the run's own process, and Ctrl-C stays clean."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sourcecheck import verify as verify_module
+from sourcecheck.fetch import FetchSettings
+from sourcecheck.models import Page, Quote, Report, Source, Sources
+from sourcecheck.verify import POOL_FROM, Options, verify
+from tests.http_server import RouteServer
+from tests.test_page_text import ARTICLE
+
+INSIDE = "the plan would cut waiting times at every public clinic"
+OUTSIDE = "Everyone agrees the budget is fine, sources say"
+MANY = POOL_FROM + 4
+
+
+def many_sources(server: RouteServer, prefix: str) -> Sources:
+    sources = []
+    for n in range(MANY):
+        url = server.add(f"/{prefix}/{n}", ARTICLE)
+        sources.append(Source(f"s{n}", url, None, (Quote(INSIDE), Quote(OUTSIDE))))
+    return Sources(Path("s.yaml"), tuple(sources))
+
+
+def run(sources: Sources) -> Report:
+    # workers=None: as the command line runs it, with workers for a run this large.
+    options = Options(fetch=FetchSettings(allow_private=True), use_archive=False, workers=None)
+    return asyncio.run(verify(sources, options))
+
+
+def flags(report: Report) -> list[tuple[str, bool | None]]:
+    return [(q.verdict.value, q.match.in_main if q.match else None) for q in report.quotes]
+
+
+def test_workers_flag_what_lies_outside_the_article_as_the_run_itself_does(
+    server: RouteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[int] = []
+    real = verify_module.MainTexts
+
+    def counting(workers: int = 0) -> verify_module.MainTexts:
+        started.append(workers)
+        return real(workers)
+
+    monkeypatch.setattr(verify_module, "MainTexts", counting)
+    in_workers = run(many_sources(server, "pool"))
+    monkeypatch.setattr(verify_module, "POOL_FROM", 10**6)
+    here = run(many_sources(server, "here"))
+    expected = [("verified", True), ("verified", False)] * MANY
+    assert flags(in_workers) == flags(here) == expected
+    assert started[0] >= (1 if (os.cpu_count() or 1) > 1 else 0) and started[1] == 0
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process")
+def test_ctrl_c_in_a_run_with_workers_is_clean(tmp_path: Path) -> None:
+    with RouteServer() as server:
+        lines = ["sources:"]
+        for n in range(MANY):
+            # The first ones answer; the last stalls, so the run is still going when stopped.
+            url = server.add(f"/ctrl-c/{n}", ARTICLE, stall=60.0 if n == MANY - 1 else 0.0)
+            lines += [f"  - id: s{n}", f"    url: {url}", f"    quotes: ['{INSIDE}']"]
+        sources = tmp_path / "sources.yaml"
+        sources.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        command = [sys.executable, "-m", "sourcecheck", "verify", str(sources)]
+        command += ["--allow-private", "--no-archive", "--no-cache", "-f", "json"]
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while len({p for p, _ in server.requests}) < MANY:
+                assert time.monotonic() < deadline, "the run never asked for every page"
+                time.sleep(0.05)
+            time.sleep(1.0)  # the answered pages are checked, their main text in workers
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    doc = json.loads(out)
+    assert doc["partial"] is True and 0 < len(doc["sources"]) < MANY
+
+
+def test_a_pool_that_breaks_leaves_the_work_to_the_run_itself() -> None:
+    page = Page("https://x.example/", "https://x.example/", 200, "text/html", ARTICLE.encode())
+
+    async def go() -> tuple[str | None, str | None]:
+        texts = verify_module.MainTexts(1)
+        first = await texts.of(page)  # the worker starts and answers
+        pool = texts._pool
+        assert pool is not None
+        for process in list(pool._processes.values()):  # then it dies
+            process.kill()
+            process.join()
+        try:
+            return first, await texts.of(page)
+        finally:
+            texts.close()
+
+    first, after = asyncio.run(go())
+    assert first is not None and "waiting times" in first
+    assert after == first
+
+
+def test_a_library_run_uses_no_worker_unless_asked(
+    server: RouteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[int] = []
+    real = verify_module.MainTexts
+
+    def counting(workers: int = 0) -> verify_module.MainTexts:
+        started.append(workers)
+        return real(workers)
+
+    monkeypatch.setattr(verify_module, "MainTexts", counting)
+    options = Options(fetch=FetchSettings(allow_private=True), use_archive=False)
+    asyncio.run(verify(many_sources(server, "library"), options))
+    assert started == [0]
