@@ -131,3 +131,36 @@ def test_a_library_run_uses_no_worker_unless_asked(
     options = Options(fetch=FetchSettings(allow_private=True), use_archive=False)
     asyncio.run(verify(many_sources(server, "library"), options))
     assert started == [0]
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"), [((), None), (("--workers", "0"), 0), (("--workers", "2"), 2)]
+)
+def test_the_workers_option(
+    server: RouteServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flag: tuple[str, ...],
+    expected: int | None,
+) -> None:
+    from typer.testing import CliRunner
+
+    from sourcecheck.cli import app
+
+    started: list[int] = []
+    real = verify_module.MainTexts
+
+    def counting(workers: int = 0) -> verify_module.MainTexts:
+        started.append(workers)
+        return real(workers)
+
+    monkeypatch.setattr(verify_module, "MainTexts", counting)
+    lines = ["sources:"]
+    for source in many_sources(server, f"cli{len(flag)}{flag[-1:]}").sources:
+        lines += [f"  - id: {source.id}", f"    url: {source.url}", f"    quotes: ['{INSIDE}']"]
+    (tmp_path / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["verify", str(tmp_path / "sources.yaml"), "--allow-private", "--no-archive", *flag]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    automatic = verify_module._workers(MANY)
+    assert started == [automatic if expected is None else expected]

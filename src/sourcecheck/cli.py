@@ -362,6 +362,7 @@ def _options(
     warc: Path | None = None,
     replay: Path | None = None,
     max_retries: int = 2,
+    workers: int | None = None,
 ) -> Options:
     from .archive import ArchiveSettings
     from .cache import parse_age
@@ -389,7 +390,7 @@ def _options(
         max_retries=max_retries,
     )
     return Options(
-        workers=None,  # worker processes for a run of many sources
+        workers=workers,
         fetch=fetch,
         wayback_url=None if no_wayback else wayback_url,
         mementos=tuple(archive or ()),
@@ -574,6 +575,15 @@ def verify(
     host_concurrency: Annotated[
         int, typer.Option(min=1, help="Requests in flight at once to one host.")
     ] = 4,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            show_default=False,
+            help="Worker processes that read pages' main text (default: up to 4, one core "
+            "left free, for 32 sources or more; 0: none, all in this process).",
+        ),
+    ] = None,
     every: Annotated[
         bool,
         typer.Option(
@@ -625,6 +635,7 @@ def verify(
         warc=warc,
         replay=replay,
         max_retries=max_retries,
+        workers=workers,
     )
     policy = _fail_on(fail_on)
     reports = _run(lists, options)
