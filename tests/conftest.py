@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,3 +173,26 @@ def write(path: Path, text: str) -> Path:
 
 def strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def interrupted(
+    command: list[str], cwd: Path, ready: Callable[[], bool], settle: float = 0.0
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command``, press Ctrl-C (SIGINT) once ``ready()`` holds (and ``settle`` seconds
+    more), and return how it ended; it is killed if it does not end within 30 s."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ready():
+            assert time.monotonic() < deadline, "the run never got where it was to be stopped"
+            time.sleep(0.01)
+        time.sleep(settle)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return subprocess.CompletedProcess(command, process.returncode, out, err)

@@ -6,10 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ from sourcecheck import verify as verify_module
 from sourcecheck.fetch import FetchSettings
 from sourcecheck.models import Page, Quote, Report, Source, Sources
 from sourcecheck.verify import POOL_FROM, Options, verify
+from tests.conftest import interrupted
 from tests.http_server import RouteServer
 from tests.test_page_text import ARTICLE
 
@@ -44,17 +42,23 @@ def flags(report: Report) -> list[tuple[str, bool | None]]:
     return [(q.verdict.value, q.match.in_main if q.match else None) for q in report.quotes]
 
 
-def test_workers_flag_what_lies_outside_the_article_as_the_run_itself_does(
-    server: RouteServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    started: list[int] = []
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of workers each run asked for, in order."""
+    asked: list[int] = []
     real = verify_module.MainTexts
 
     def counting(workers: int = 0) -> verify_module.MainTexts:
-        started.append(workers)
+        asked.append(workers)
         return real(workers)
 
     monkeypatch.setattr(verify_module, "MainTexts", counting)
+    return asked
+
+
+def test_workers_flag_what_lies_outside_the_article_as_the_run_itself_does(
+    server: RouteServer, monkeypatch: pytest.MonkeyPatch, started: list[int]
+) -> None:
     in_workers = run(many_sources(server, "pool"))
     monkeypatch.setattr(verify_module, "POOL_FROM", 10**6)
     here = run(many_sources(server, "here"))
@@ -75,24 +79,14 @@ def test_ctrl_c_in_a_run_with_workers_is_clean(tmp_path: Path) -> None:
         sources.write_text("\n".join(lines) + "\n", encoding="utf-8")
         command = [sys.executable, "-m", "sourcecheck", "verify", str(sources)]
         command += ["--allow-private", "--no-archive", "--no-cache", "-f", "json"]
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+        # Stopped once every page was asked for and the answered ones had a second to be
+        # checked, their main text read in workers.
+        run = interrupted(
+            command, tmp_path, lambda: len({p for p, _ in server.requests}) >= MANY, 1.0
         )
-        try:
-            deadline = time.monotonic() + 30
-            while len({p for p, _ in server.requests}) < MANY:
-                assert time.monotonic() < deadline, "the run never asked for every page"
-                time.sleep(0.05)
-            time.sleep(1.0)  # the answered pages are checked, their main text in workers
-            process.send_signal(signal.SIGINT)
-            out, err = process.communicate(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    assert process.returncode == 130, err
-    assert "Traceback" not in err and "KeyboardInterrupt" not in err
-    doc = json.loads(out)
+    assert run.returncode == 130, run.stderr
+    assert "Traceback" not in run.stderr and "KeyboardInterrupt" not in run.stderr
+    doc = json.loads(run.stdout)
     assert doc["partial"] is True and 0 < len(doc["sources"]) < MANY
 
 
@@ -117,17 +111,7 @@ def test_a_pool_that_breaks_leaves_the_work_to_the_run_itself() -> None:
     assert after == first
 
 
-def test_a_library_run_uses_no_worker_unless_asked(
-    server: RouteServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    started: list[int] = []
-    real = verify_module.MainTexts
-
-    def counting(workers: int = 0) -> verify_module.MainTexts:
-        started.append(workers)
-        return real(workers)
-
-    monkeypatch.setattr(verify_module, "MainTexts", counting)
+def test_a_library_run_uses_no_worker_unless_asked(server: RouteServer, started: list[int]) -> None:
     options = Options(fetch=FetchSettings(allow_private=True), use_archive=False)
     asyncio.run(verify(many_sources(server, "library"), options))
     assert started == [0]
@@ -139,7 +123,7 @@ def test_a_library_run_uses_no_worker_unless_asked(
 def test_the_workers_option(
     server: RouteServer,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    started: list[int],
     flag: tuple[str, ...],
     expected: int | None,
 ) -> None:
@@ -147,14 +131,6 @@ def test_the_workers_option(
 
     from sourcecheck.cli import app
 
-    started: list[int] = []
-    real = verify_module.MainTexts
-
-    def counting(workers: int = 0) -> verify_module.MainTexts:
-        started.append(workers)
-        return real(workers)
-
-    monkeypatch.setattr(verify_module, "MainTexts", counting)
     lines = ["sources:"]
     for source in many_sources(server, f"cli{len(flag)}{flag[-1:]}").sources:
         lines += [f"  - id: {source.id}", f"    url: {source.url}", f"    quotes: ['{INSIDE}']"]

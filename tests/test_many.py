@@ -6,10 +6,7 @@ import asyncio
 import json
 import os
 import re
-import signal
-import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +19,7 @@ from sourcecheck.fetch import Fetcher, FetchSettings
 from sourcecheck.models import Page, Quote, Source, Sources, Unavailable, Verdict
 from sourcecheck.report import Format, render, render_many
 from sourcecheck.verify import Options, verify, verify_many
+from tests.conftest import interrupted
 from tests.http_server import RouteServer
 
 runner = CliRunner()
@@ -381,21 +379,9 @@ def test_ctrl_c_writes_a_partial_report_per_file(
     command = [sys.executable, "-m", "sourcecheck", "verify", str(first), str(second)]
     command += ["--allow-private", "--no-archive", "--max-concurrency", "1"]
     command += ["--format", "json", "--output", str(output)]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not any(path == "/stall" for path, _ in stalling_server.requests):
-            assert time.monotonic() < deadline, "the stalling page was never asked for"
-            time.sleep(0.01)
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 130, err
+    asked = lambda: any(path == "/stall" for path, _ in stalling_server.requests)  # noqa: E731
+    run = interrupted(command, tmp_path, asked)
+    assert run.returncode == 130, run.stderr
     doc = json.loads(output.read_text(encoding="utf-8"))
     assert doc["summary"]["partial"] is True
     done = [[(q["source"], q["verdict"]) for q in r["quotes"]] for r in doc["reports"]]

@@ -12,12 +12,11 @@ import asyncio
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +29,7 @@ from sourcecheck.models import Verdict
 from sourcecheck.sources import MAX_BYTES, load_sources
 from sourcecheck.verify import Options
 from sourcecheck.verify import verify as run_verify
+from tests.conftest import interrupted
 from tests.http_server import Route, RouteServer
 
 runner = CliRunner()
@@ -438,13 +438,6 @@ def stalling_server() -> Iterator[RouteServer]:
         yield s
 
 
-def _wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def _interrupt(server: RouteServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run verify on a fast source and a stalling one; Ctrl-C once the stalling one is asked."""
     sources = tmp_path / "sources.yaml"
@@ -457,18 +450,7 @@ def _interrupt(server: RouteServer, tmp_path: Path, *args: str) -> subprocess.Co
     # One request at a time: the stalling page is asked for only when the first page is in.
     command = [sys.executable, "-m", "sourcecheck", "verify", str(sources), "--allow-private"]
     command += ["--no-archive", "--max-concurrency", "1", *args]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
-    )
-    try:
-        _wait_until(lambda: any(path == "/stall" for path, _ in server.requests))
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    return subprocess.CompletedProcess(command, process.returncode, out, err)
+    return interrupted(command, tmp_path, lambda: any(p == "/stall" for p, _ in server.requests))
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process")

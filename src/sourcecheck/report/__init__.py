@@ -53,29 +53,7 @@ def render(
     """``report`` in the format ``fmt``; ``fail_on`` says what is a failure, not a warning.
     The table lists only the quotes needing attention once there are many, unless ``every``
     (see ``as_table.LISTED_UP_TO``); the other formats hold every quote."""
-    match fmt:
-        case Format.TABLE:
-            from .as_table import render_table
-
-            return render_table(report, color=color, width=width, every=every)
-        case Format.JSON:
-            from .as_json import render_json
-
-            return render_json(report, fail_on)
-        case Format.MARKDOWN:
-            from .as_markdown import render_markdown
-
-            return render_markdown(report, fail_on)
-        case Format.JUNIT:
-            from .as_junit import render_junit
-
-            return render_junit(report, fail_on)
-        case Format.GITHUB:
-            from .as_github import render_github
-
-            return render_github(report, fail_on)
-        case _:
-            assert_never(fmt)
+    return render_many([report], fmt, color=color, width=width, fail_on=fail_on, every=every)
 
 
 def render_many(
@@ -88,29 +66,38 @@ def render_many(
     every: bool = False,
 ) -> str:
     """The reports of one run over several sources files as one document in the format ``fmt``;
-    for a single report, exactly what ``render`` makes of it."""
-    if len(reports) == 1:
-        return render(reports[0], fmt, color=color, width=width, fail_on=fail_on, every=every)
+    for a single report, that report's own document (see ``render``)."""
+    one = reports[0] if len(reports) == 1 else None
     match fmt:
         case Format.TABLE:
-            from .as_table import render_tables
+            from .as_table import render_table, render_tables
 
+            if one is not None:
+                return render_table(one, color=color, width=width, every=every)
             return render_tables(reports, color=color, width=width, every=every)
         case Format.JSON:
-            from .as_json import render_json_many
+            from .as_json import render_json, render_json_many
 
+            if one is not None:
+                return render_json(one, fail_on)
             return render_json_many(reports, fail_on)
         case Format.MARKDOWN:
-            from .as_markdown import render_markdown_many
+            from .as_markdown import render_markdown, render_markdown_many
 
+            if one is not None:
+                return render_markdown(one, fail_on)
             return render_markdown_many(reports, fail_on)
         case Format.JUNIT:
-            from .as_junit import render_junit_many
+            from .as_junit import render_junit, render_junit_many
 
+            if one is not None:
+                return render_junit(one, fail_on)
             return render_junit_many(reports, fail_on)
         case Format.GITHUB:
             from .as_github import render_github
 
+            if one is not None:
+                return render_github(one, fail_on)
             return "".join(render_github(r, fail_on, name=str(r.sources_path)) for r in reports)
         case _:
             assert_never(fmt)
