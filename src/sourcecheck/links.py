@@ -54,9 +54,7 @@ from .models import (
     SourceStatus,
     Unavailable,
 )
-from .sources import load_sources
 from .states import is_bot_challenge, moved_to
-from .verify import Options, make_archives
 
 DEFAULT_ACCEPT = frozenset([*range(100, 104), *range(200, 300)])  # lychee's default
 
@@ -241,6 +239,8 @@ def _key_line(lines: list[str], start: int | None, key: str, value: str) -> int 
 def links_in_sources(path: Path) -> list[FoundLink]:
     """The ``url`` and ``archive_url`` of every source of a sources.yaml, with their lines;
     ConfigError or InputError if the file is not a valid sources.yaml."""
+    from .sources import load_sources  # only here: pydantic's models cost a link check nothing
+
     sources = load_sources(path)
     lines = _lines_of(path.read_bytes().decode("utf-8-sig"))
     out = []
@@ -430,6 +430,8 @@ async def suggest(result: LinkResult, archives: Sequence[Archive], today: dt.dat
 def _archives(fetcher: Fetcher, options: LinkOptions, on_wait: Waiter | None) -> list[Archive]:
     if options.wayback_url is None:
         return []
+    from .verify import Options, make_archives  # only here: no matcher for a link check
+
     made = Options(cache_dir=options.cache_dir, archive=options.archive)
     return make_archives(fetcher, [options.wayback_url], [], made, on_wait).archives
 
