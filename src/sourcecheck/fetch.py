@@ -125,6 +125,7 @@ class _Stream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
         self._socket: socket.socket | None = inner.get_extra_info("socket")
+        self._poller: Any = None  # made when first asked, then asked again and again
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._inner.read(max_bytes, timeout)
@@ -149,9 +150,10 @@ class _Stream(httpcore.AsyncNetworkStream):
         if self._socket is None or self._socket.fileno() < 0:
             return True  # gone: as if the next read would return its end
         if hasattr(select, "poll"):  # select() cannot take descriptors over 1,023
-            poller = select.poll()
-            poller.register(self._socket, select.POLLIN)
-            return bool(poller.poll(0))
+            if self._poller is None:
+                self._poller = select.poll()
+                self._poller.register(self._socket, select.POLLIN)
+            return bool(self._poller.poll(0))
         readable, _, _ = select.select([self._socket], [], [], 0)  # Windows
         return bool(readable)
 

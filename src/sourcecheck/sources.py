@@ -201,7 +201,8 @@ MAX_DEPTH = 50
 Path_ = tuple[int | str, ...]
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
 _RESOLVER = yaml.resolver.Resolver()
-_SCALARS = yaml.constructor.SafeConstructor.yaml_constructors
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()  # its scalar constructors keep no state
+_SCALARS = _CONSTRUCTOR.yaml_constructors
 _PLAIN_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
@@ -229,7 +230,7 @@ def _scalar(event: Any) -> Any:
     if construct is None:
         raise _refuse(f"tag {tag} is not allowed", event.start_mark)
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-    return construct(yaml.constructor.SafeConstructor(), node)
+    return construct(_CONSTRUCTOR, node)
 
 
 def _build(text: str) -> _Loaded:
