@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,8 +20,11 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from sourcecheck.errors import ConfigError, InputError
+from sourcecheck.sources import load_sources
 from tests.http_server import RouteServer
 from tests.pywb_archive import Capture, PywbArchive
+from tests.wayback_standin import IAStandIn
 
 # CI runs the same examples every time (HYPOTHESIS_PROFILE=ci in .ci/run): a red run is then
 # reproducible; by hand, Hypothesis keeps exploring new ones.
@@ -196,3 +200,25 @@ def interrupted(
             process.kill()
             process.wait()
     return subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
+def load_or_fail_cleanly(text: str) -> None:
+    """Load ``text`` as a sources.yaml: it must give Sources or one of the loader's own errors,
+    each of its lines one line."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "sources.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            load_sources(path)
+        except (ConfigError, InputError) as exc:
+            assert exc.lines()
+            assert all("\n" not in line for line in exc.lines())
+
+
+@pytest.fixture
+def ia(server: RouteServer) -> Iterator[IAStandIn]:
+    """The Internet Archive's stand-in, empty before and after the test."""
+    stand_in = IAStandIn(server)
+    stand_in.reset()
+    yield stand_in
+    stand_in.reset()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,14 +96,6 @@ def test_a_hold_makes_every_request_wait_even_without_a_bucket() -> None:
 def test_retry_after_in_seconds_or_as_a_date(header: str | None, seconds: float | None) -> None:
     now = dt.datetime(2031, 1, 1, tzinfo=dt.UTC).timestamp()
     assert retry_after(header, now) == seconds
-
-
-@pytest.fixture
-def ia(server: RouteServer) -> Iterator[IAStandIn]:
-    stand_in = IAStandIn(server)
-    stand_in.reset()
-    yield stand_in
-    stand_in.reset()
 
 
 def _wayback_run(

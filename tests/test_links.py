@@ -12,7 +12,6 @@ import textwrap
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -420,14 +419,6 @@ def test_no_connection_is_retried_with_a_growing_jittered_wait() -> None:
 
 
 # ----------------------------------------------------------------------------- the archive
-
-
-@pytest.fixture
-def ia(server: RouteServer) -> Iterator[IAStandIn]:
-    stand_in = IAStandIn(server)
-    stand_in.reset()
-    yield stand_in
-    stand_in.reset()
 
 
 def test_a_dead_link_gets_the_closest_capture(

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sourcecheck.errors import ConfigError, InputError
 from sourcecheck.models import Quote
 from sourcecheck.sources import load_sources
+from tests.conftest import load_or_fail_cleanly
 
 GOOD = """\
 as_of: 2012-05-15
@@ -189,12 +190,4 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
 @given(st.text(max_size=200))
 def test_any_text_loads_or_fails_cleanly(text: str) -> None:
     """Whatever the file holds, the loader returns Sources or raises one of its own errors."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "sources.yaml"
-        path.write_text(text, encoding="utf-8", errors="surrogatepass")
-        try:
-            load_sources(path)
-        except (ConfigError, InputError) as exc:
-            assert all("\n" not in line for line in exc.lines())
+    load_or_fail_cleanly(text)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sourcecheck.attribution import read_article
-from sourcecheck.errors import ConfigError, InputError
 from sourcecheck.match import match_quote
 from sourcecheck.models import (
     DEFAULT_FAIL_ON,
@@ -40,7 +38,7 @@ from sourcecheck.models import (
     Where,
 )
 from sourcecheck.report import Format, render
-from sourcecheck.sources import load_sources
+from tests.conftest import load_or_fail_cleanly
 
 FEW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -59,17 +57,6 @@ hostile_text = st.lists(st.one_of(st.sampled_from(SYNTAX), st.text(max_size=8)),
 
 
 # ----------------------------------------------------------------------------- the loader
-
-
-def _load(text: str) -> None:
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "sources.yaml"
-        path.write_text(text, encoding="utf-8", errors="surrogatepass")
-        try:
-            load_sources(path)
-        except (ConfigError, InputError) as exc:
-            assert exc.lines()
-            assert all("\n" not in line for line in exc.lines())
 
 
 YAML_LINES = st.lists(
@@ -110,7 +97,7 @@ YAML_LINES = st.lists(
 @FEW
 @given(YAML_LINES, hostile_text)
 def test_yaml_ish_text_loads_or_fails_with_its_own_errors(lines: list[str], noise: str) -> None:
-    _load("\n".join(lines) + "\n" + noise)
+    load_or_fail_cleanly("\n".join(lines) + "\n" + noise)
 
 
 yaml_scalars = st.one_of(
@@ -148,7 +135,7 @@ documents = st.one_of(
 @FEW
 @given(documents)
 def test_any_structure_dumped_to_yaml_loads_or_fails_with_its_own_errors(doc: Any) -> None:
-    _load(yaml.safe_dump(doc, allow_unicode=True))
+    load_or_fail_cleanly(yaml.safe_dump(doc, allow_unicode=True))
 
 
 # ----------------------------------------------------------------------------- the article
