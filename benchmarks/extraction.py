@@ -30,8 +30,8 @@ from typing import Any
 
 import yaml
 
-from sourcecheck.article import article_format
 from sourcecheck.attribution import read_article
+from sourcecheck.files import article_format
 from sourcecheck.models import Article, QuoteKind
 from sourcecheck.sources import load_sources
 

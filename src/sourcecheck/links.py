@@ -37,11 +37,10 @@ from .archive import (
     Waiter,
     order_captures,
 )
-from .article import article_format
 from .errors import InputError
 from .extract import decode
 from .fetch import Fetcher, FetchSettings, classify_status
-from .files import read_utf8
+from .files import article_format, read_utf8
 from .models import (
     ArchiveMiss,
     FoundLink,
@@ -54,7 +53,6 @@ from .models import (
     SourceStatus,
     Unavailable,
 )
-from .states import is_bot_challenge, moved_to
 
 DEFAULT_ACCEPT = frozenset([*range(100, 104), *range(200, 300)])  # lychee's default
 
@@ -161,13 +159,16 @@ def _markdown_links(text: str) -> list[tuple[str, int]]:
     # a link that uses one is marked, and left to its definition (where its URL is written).
     md = MarkdownIt("commonmark", {"inline_definitions": True, "store_labels": True})
     found: list[tuple[str, int]] = []
+    every_line: list[str] | None = None  # split once, when a definition needs it
     for token in md.parse(text):
         if token.map is None:
             continue
         first = token.map[0] + 1
         if token.type == "definition":
             url = str(token.meta.get("url", ""))
-            lines = _lines_of(text)[token.map[0] : token.map[1]]
+            if every_line is None:
+                every_line = _lines_of(text)
+            lines = every_line[token.map[0] : token.map[1]]
             offset = next((i for i, line in enumerate(lines) if url in line), 0)
             found.append((url, first + offset))
         elif token.type == "html_block":
@@ -368,7 +369,9 @@ def judge(url: str, got: Response | Unavailable, accept: frozenset[int]) -> Link
         return LinkResult(url, _link_status(got.status), reason=got.reason)
     final = got.final_url
     if code in accept:
-        if isinstance(got, Response):
+        if isinstance(got, Response) and got.redirects:
+            from .states import moved_to  # only here: a link check parses no page
+
             view = Page(got.url, got.final_url, code, "", b"", got.redirects, got.redirect_statuses)
             new = moved_to(view)
             if new is not None:
@@ -383,6 +386,8 @@ def judge(url: str, got: Response | Unavailable, accept: frozenset[int]) -> Link
     if source_status is SourceStatus.OK:
         source_status, reason = SourceStatus.ERROR, f"HTTP {code} (not accepted)"
     elif isinstance(got, Response) and code in (403, 429, 503):
+        from .states import is_bot_challenge
+
         challenge = is_bot_challenge(got)
         if challenge:
             source_status, reason = SourceStatus.BLOCKED, challenge

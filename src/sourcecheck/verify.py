@@ -505,9 +505,8 @@ async def check_lists(
 
 def read_article_file(path: Path, sources: Sources | None = None) -> Article:
     """Read an article file (Markdown, HTML or text, by suffix); InputError if unreadable."""
-    from .article import article_format
     from .attribution import read_article
-    from .files import read_utf8
+    from .files import article_format, read_utf8
 
     text = read_utf8(path, "the article")
     return read_article(text, article_format(path.name), str(path), sources)
@@ -515,9 +514,9 @@ def read_article_file(path: Path, sources: Sources | None = None) -> Article:
 
 async def read_article_url(url: str, fetcher: Fetcher, sources: Sources | None = None) -> Article:
     """Fetch an article and read it; raise InputError if it cannot be read."""
-    from .article import article_format
     from .attribution import read_article
     from .extract import decode
+    from .files import article_format
 
     page = await fetcher.fetch(url)
     if isinstance(page, Unavailable):

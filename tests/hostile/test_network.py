@@ -10,7 +10,9 @@ one run. Then the retries: what is retried, what never is, and Retry-After honou
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import os
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -65,12 +67,14 @@ LIMIT = "larger than the 20,971,520 byte limit"
 # A link checker judges the status: a 200 whose body is over the limit is a working link (the
 # body is still read no further than the limit).
 LINK_OK_OVER_LIMIT = ("ok", None)
+# How the system names a connection reset by the server ("[Errno 104] Connection reset by peer").
+RESET = f"[Errno {errno.ECONNRESET}] {os.strerror(errno.ECONNRESET)}"
 FAULTS = [
     Fault(
         "reset-mid-body",
         lambda: fs.reset_mid_body(GOOD * 200),
         "error",
-        "connection broken (ReadError)",
+        f"connection broken (ReadError: {RESET})",
         link=("error", "connection broken"),
     ),
     Fault(
@@ -409,7 +413,7 @@ def test_a_broken_connection_is_retried_with_a_growing_wait(server: fs.FaultServ
     got, waits = fetcher_run(settings, lambda f: f.fetch(url))
 
     assert isinstance(got, Unavailable)
-    assert got.reason == "connection broken (ReadError), after 4 tries"
+    assert got.reason == f"connection broken (ReadError: {RESET}), after 4 tries"
     assert server.requests("/reset/retried") == 4
     assert len(waits) == 3
     for attempt, wait in enumerate(waits):  # doubled each time, jittered by up to as much
