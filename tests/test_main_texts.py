@@ -1,5 +1,6 @@
-"""A run of many sources works out pages' main text in worker processes: the same verdicts and
-the same "outside the article" flags as in the run's own process, and Ctrl-C stays clean."""
+"""A run of many sources matches pages (their text, the quotes, the main text) in worker
+processes: the same verdicts and the same "outside the article" flags as in the run's own
+process, and Ctrl-C stays clean."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 
 from sourcecheck import verify as verify_module
 from sourcecheck.fetch import FetchSettings
-from sourcecheck.models import Page, Quote, Report, Source, Sources
+from sourcecheck.matching import match_page
+from sourcecheck.models import Page, Quote, QuoteResult, Report, Source, Sources, Where
 from sourcecheck.verify import POOL_FROM, Options, verify
 from tests.conftest import interrupted
 from tests.http_server import RouteServer
@@ -46,13 +48,13 @@ def flags(report: Report) -> list[tuple[str, bool | None]]:
 def started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The number of workers each run asked for, in order."""
     asked: list[int] = []
-    real = verify_module.MainTexts
+    real = verify_module.Matcher
 
-    def counting(workers: int = 0) -> verify_module.MainTexts:
+    def counting(workers: int = 0) -> verify_module.Matcher:
         asked.append(workers)
         return real(workers)
 
-    monkeypatch.setattr(verify_module, "MainTexts", counting)
+    monkeypatch.setattr(verify_module, "Matcher", counting)
     return asked
 
 
@@ -92,23 +94,27 @@ def test_ctrl_c_in_a_run_with_workers_is_clean(tmp_path: Path) -> None:
 
 def test_a_pool_that_breaks_leaves_the_work_to_the_run_itself() -> None:
     page = Page("https://x.example/", "https://x.example/", 200, "text/html", ARTICLE.encode())
+    source = Source("s", page.url, None, (Quote(INSIDE), Quote(OUTSIDE)))
+    Found = dict[int, QuoteResult] | str
 
-    async def go() -> tuple[str | None, str | None]:
-        texts = verify_module.MainTexts(1)
-        first = await texts.of(page)  # the worker starts and answers
-        pool = texts._pool
-        assert pool is not None
-        for process in list(pool._processes.values()):  # then it dies
-            process.kill()
-            process.join()
+    async def go() -> tuple[Found, Found]:
+        matcher = verify_module.Matcher(1)
+        first = await matcher.match(source, page, Where.LIVE, None, [0, 1])  # a worker answers
+        workers = matcher._workers
+        assert workers is not None
+        for worker in workers._workers:  # then it dies
+            worker.process.kill()
+            worker.process.join()
         try:
-            return first, await texts.of(page)
+            return first, await matcher.match(source, page, Where.LIVE, None, [0, 1])
         finally:
-            texts.close()
+            matcher.close()
 
     first, after = asyncio.run(go())
-    assert first is not None and "waiting times" in first
-    assert after == first
+    assert isinstance(first, dict)
+    got = [(r.verdict.value, r.match.in_main if r.match else None) for r in first.values()]
+    assert got == [("verified", True), ("verified", False)]
+    assert after == first == match_page(source, page, Where.LIVE, None, [0, 1])
 
 
 def test_a_library_run_uses_no_worker_unless_asked(server: RouteServer, started: list[int]) -> None:

@@ -13,12 +13,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import multiprocessing
 import os
-import signal
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,9 +32,10 @@ from .archive import (
 )
 from .cache import Cache
 from .errors import InputError
-from .extract import amp_url, hidden_texts, main_text, page_text
+from .extract import amp_url
 from .fetch import Fetcher, FetchSettings
-from .match import Normalized, match_quote, norm, normalize
+from .match import norm
+from .matching import match_page, ready
 from .models import (
     ArchiveMiss,
     Article,
@@ -54,13 +51,13 @@ from .models import (
     SourceResult,
     Sources,
     SourceStatus,
-    Text,
     Unavailable,
     Verdict,
     Where,
 )
 from .sources import load_sources
 from .states import page_state, probe_url, wants_probe
+from .workers import Workers
 
 _RANK = {Verdict.UNAVAILABLE: 0, Verdict.NOT_FOUND: 1, Verdict.ALTERED: 2, Verdict.VERIFIED: 3}
 
@@ -119,44 +116,35 @@ class Archives:
         return order_captures(found)[:limit]
 
 
-def _quiet() -> None:
-    # A worker leaves Ctrl-C to the run, which stops it: no traceback of its own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-class MainTexts:
-    """Where a page's main text (trafilatura's, 25-40 ms a real page) is worked out: in this
-    process, or, for a run of many sources, in ``workers`` worker processes, so that it runs
-    on other cores while this one fetches and matches."""
+class Matcher:
+    """Where pages are matched (``match_page``): in this process, or, for a run of many
+    sources, in ``workers`` worker processes, so that the pages' text, its normalizing, the
+    matching and trafilatura's main text (25-40 ms a real page) run on other cores while this
+    one fetches."""
 
     def __init__(self, workers: int = 0) -> None:
-        self._pool: ProcessPoolExecutor | None = None
+        self._workers: Workers | None = None
         if workers > 0:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context(
-                "forkserver" if "forkserver" in methods else "spawn"
-            )
-            self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet)
+            self._workers = Workers(workers, warm=ready)
+            self._workers.start()  # now, not with the first page
 
-    async def of(self, page: Page) -> str | None:
-        """The page's main text, or None when there is none."""
-        if self._pool is not None:
-            loop = asyncio.get_running_loop()
-            try:
-                return await loop.run_in_executor(
-                    self._pool, main_text, page.body, page.content_type
-                )
-            except BrokenProcessPool:  # a worker could not start or died: no more of them
-                self.close()
-        return main_text(page.body, page.content_type)
+    async def match(
+        self, source: Source, page: Page, where: Where, snapshot: Snapshot | None, todo: list[int]
+    ) -> dict[int, QuoteResult] | str:
+        """``match_page``'s answer, from a worker if there are any."""
+        if self._workers is None:
+            return match_page(source, page, where, snapshot, todo)
+        found: dict[int, QuoteResult] | str
+        found = await self._workers.run(match_page, source, page, where, snapshot, todo)
+        return found
 
     def close(self) -> None:
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            pool.shutdown(wait=True, cancel_futures=True)
+        if self._workers is not None:
+            workers, self._workers = self._workers, None
+            workers.close()
 
 
-# Sources in a run from which the main text is worked out in worker processes.
+# Sources in a run from which pages are matched in worker processes.
 POOL_FROM = 32
 
 
@@ -168,58 +156,6 @@ def _better(new: QuoteResult, old: QuoteResult) -> bool:
     if _RANK[new.verdict] != _RANK[old.verdict]:
         return _RANK[new.verdict] > _RANK[old.verdict]
     return (new.match.score if new.match else 0.0) > (old.match.score if old.match else 0.0)
-
-
-async def _match_all(
-    source: Source,
-    page: Page,
-    where: Where,
-    snapshot: Snapshot | None,
-    todo: list[int],
-    main_texts: MainTexts,
-) -> dict[int, QuoteResult] | str:
-    """Match the quotes ``todo`` in a page: its visible text first, then the text a reader gets
-    that the visible DOM lacks (JSON-LD, og:description, noscript); say for each verified
-    passage whether it lies in the article's main text, and on which page of a PDF. A page
-    that cannot be read (a PDF without a text layer, encrypted, damaged) gives why."""
-    text = page_text(page.body, page.content_type)
-    if isinstance(text, str):
-        return text
-    hay = normalize(text.text)
-    hidden: list[tuple[Text, Normalized]] | None = None
-    main: str | None = None
-    main_norm: Normalized | None = None
-    main_read = False
-    out: dict[int, QuoteResult] = {}
-    for i in todo:
-        quote = source.quotes[i]
-        m = match_quote(quote.text, text, hay)
-        if m.verdict is not Verdict.VERIFIED:
-            if hidden is None:
-                hidden = [
-                    (t, normalize(t.text)) for t in hidden_texts(page.body, page.content_type)
-                ]
-            for other, other_hay in hidden:
-                found = match_quote(quote.text, other, other_hay)
-                if found.verdict is Verdict.VERIFIED:
-                    m = replace(found, found_in=other.kind)
-                    break
-        if m.verdict is Verdict.VERIFIED and m.found_in == "visible" and m.passage:
-            if not main_read:
-                found_main = await main_texts.of(page)
-                main, main_read = (" ".join(found_main.split()) if found_main else None), True
-            if main is not None:
-                # The page's own words are most often in the main text as they are; only when
-                # they are not is the main text normalized to look again.
-                inside = " ".join(m.passage.split()) in main
-                if not inside:
-                    main_norm = main_norm or normalize(main)
-                    inside = norm(m.passage).strip() in main_norm.text
-                m = replace(m, in_main=inside)
-        if text.pages and m.start is not None:
-            m = replace(m, page=text.page_of(m.start))
-        out[i] = QuoteResult(source.id, quote, m.verdict, where, snapshot, m)
-    return out
 
 
 def _found_in(result: QuoteResult, kind: str) -> QuoteResult:
@@ -306,7 +242,7 @@ async def check_source(
     archives: Archives | None,
     today: dt.date,
     options: Options | None = None,
-    main_texts: MainTexts | None = None,
+    matcher: Matcher | None = None,
 ) -> SourceResult:
     """Check one source: live first, then the archives for whatever is not verified.
 
@@ -314,7 +250,7 @@ async def check_source(
     page's hops; the next run reuses it while those hops are what it would read (see
     ``_kept_result``)."""
     options = options or Options()
-    main_texts = main_texts or MainTexts()
+    matcher = matcher or Matcher()
     if options.cache_dir is not None and source.url:
         kept = _kept_result(source, fetcher, options)
         if kept is not None:
@@ -343,7 +279,7 @@ async def check_source(
         return [i for i, r in enumerate(results) if r.verdict is not Verdict.VERIFIED]
 
     found_live = (
-        await _match_all(source, live, Where.LIVE, None, list(range(len(results))), main_texts)
+        await matcher.match(source, live, Where.LIVE, None, list(range(len(results))))
         if (isinstance(live, Page))
         else None
     )
@@ -359,7 +295,7 @@ async def check_source(
             # script; a quote the main page draws with JavaScript is often there.
             amp_page = await fetcher.fetch(amp)
             if isinstance(amp_page, Page):
-                in_amp = await _match_all(source, amp_page, Where.LIVE, None, pending(), main_texts)
+                in_amp = await matcher.match(source, amp_page, Where.LIVE, None, pending())
                 if isinstance(in_amp, dict):
                     merge({i: _found_in(r, "amp") for i, r in in_amp.items()})
         if options.render and pending():
@@ -371,7 +307,7 @@ async def check_source(
                 allow_private=options.fetch.allow_private,
             )
             if isinstance(drawn, Page):
-                in_drawn = await _match_all(source, drawn, Where.LIVE, None, pending(), main_texts)
+                in_drawn = await matcher.match(source, drawn, Where.LIVE, None, pending())
                 if isinstance(in_drawn, dict):
                     merge({i: _found_in(r, "rendered") for i, r in in_drawn.items()})
         live_verdicts = {i: r.verdict for i, r in enumerate(results)}
@@ -391,7 +327,7 @@ async def check_source(
                 archive_reason = archive_reason or f"capture unreadable: {page.reason}"
                 continue
             todo = pending() if snapshot is not None else list(range(len(results)))
-            found = await _match_all(source, page, Where.ARCHIVE, candidate, todo, main_texts)
+            found = await matcher.match(source, page, Where.ARCHIVE, candidate, todo)
             if isinstance(found, str):
                 archive_reason = archive_reason or f"capture unreadable: {found}"
                 continue
@@ -448,14 +384,14 @@ def _start(
     archives: Archives | None,
     today: dt.date,
     options: Options | None,
-    main_texts: MainTexts | None = None,
+    matcher: Matcher | None = None,
 ) -> list[asyncio.Task[tuple[int, SourceResult]]]:
     """A task checking each source of every list, giving the index of its list and its result.
     A URL cited by several sources is fetched once (``Fetcher.expect``)."""
 
     async def one(n: int, source: Source) -> tuple[int, SourceResult]:
         try:
-            return n, await check_source(source, fetcher, archives, today, options, main_texts)
+            return n, await check_source(source, fetcher, archives, today, options, matcher)
         except Exception as exc:
             return n, _failed(source, exc)
         finally:
@@ -490,11 +426,11 @@ async def check_lists(
     archives: Archives | None,
     today: dt.date,
     options: Options | None = None,
-    main_texts: MainTexts | None = None,
+    matcher: Matcher | None = None,
 ) -> AsyncIterator[tuple[int, SourceResult]]:
     """Check every source of every list concurrently; yield each result, with the index of its
     list, as it is ready."""
-    tasks = _start(lists, fetcher, archives, today, options, main_texts)
+    tasks = _start(lists, fetcher, archives, today, options, matcher)
     try:
         for next_done in asyncio.as_completed(tasks):
             yield await next_done
@@ -668,25 +604,27 @@ async def verify_many(
     done: list[dict[str, SourceResult]] = [{} for _ in lists]
     unattributed: list[tuple[QuoteResult, ...]] = [() for _ in lists]
     merged: list[Sources] = []
-    async with fetcher:
-        for n, sources in enumerate(lists):
-            if sources.article:
-                article = await load_article(sources.article, fetcher, sources)
-                sources, unattributed[n] = merge_article(sources, article, options.check_names)
-            merged.append(sources)
-        archives = None
-        if options.use_archive:
-            archives = make_archives(fetcher, wayback, mementos, options, on_wait)
-        count = sum(len(s.sources) for s in merged)
-        main_texts = MainTexts(_workers(count) if options.workers is None else options.workers)
-        try:
-            checked = check_lists(merged, fetcher, archives, today, options, main_texts)
+    # The workers first, before any connection or thread is open, which they would inherit.
+    count = sum(len(s.sources) for s in lists)
+    matcher = Matcher(_workers(count) if options.workers is None else options.workers)
+    try:
+        async with fetcher:
+            for n, sources in enumerate(lists):
+                if sources.article:
+                    article = await load_article(sources.article, fetcher, sources)
+                    merging = merge_article(sources, article, options.check_names)
+                    sources, unattributed[n] = merging
+                merged.append(sources)
+            archives = None
+            if options.use_archive:
+                archives = make_archives(fetcher, wayback, mementos, options, on_wait)
+            checked = check_lists(merged, fetcher, archives, today, options, matcher)
             async for n, result in checked:
                 done[n][result.source.id] = result
                 if on_result is not None:
                     on_result(n, result)
-        finally:
-            main_texts.close()
+    finally:
+        matcher.close()
     if options.warc is not None:
         from .warc import write_warc
 

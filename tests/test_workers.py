@@ -1,0 +1,158 @@
+"""Worker processes driven from the event loop: answers, errors, a worker that dies, the run's
+own process taking calls when the workers have enough, and stopping."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from sourcecheck import workers as workers_module
+from sourcecheck.workers import DEPTH, Workers
+
+
+def pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def square(n: int) -> int:
+    return n * n
+
+
+def fails(message: str) -> None:
+    raise ValueError(message)
+
+
+def unpicklable() -> Any:
+    return lambda: None  # a lambda cannot be pickled
+
+
+def test_calls_are_answered_by_a_worker_in_order() -> None:
+    async def go() -> tuple[list[int], list[int]]:
+        workers = Workers(1)
+        try:
+            squares = await asyncio.gather(*(workers.run(square, n) for n in range(DEPTH)))
+            pids = await asyncio.gather(*(workers.run(pid_after, 0.0) for _ in range(DEPTH)))
+            return list(squares), list(pids)
+        finally:
+            workers.close()
+
+    squares, pids = asyncio.run(go())
+    assert squares == [n * n for n in range(DEPTH)]
+    assert len(set(pids)) == 1 and pids[0] != os.getpid()
+
+
+def test_an_error_in_a_worker_is_raised_in_the_caller() -> None:
+    async def go() -> None:
+        workers = Workers(1)
+        try:
+            await workers.run(fails, "bad page")
+        finally:
+            workers.close()
+
+    with pytest.raises(ValueError, match="bad page"):
+        asyncio.run(go())
+
+
+def test_an_answer_that_cannot_be_pickled_is_an_error_not_a_hang() -> None:
+    async def go() -> int:
+        workers = Workers(1)
+        try:
+            with pytest.raises(RuntimeError, match="pickle"):
+                await asyncio.wait_for(workers.run(unpicklable), 10)
+            return int(await workers.run(square, 3))  # the worker is still there
+        finally:
+            workers.close()
+
+    assert asyncio.run(go()) == 9
+
+
+def test_when_every_worker_has_enough_the_run_makes_the_call_itself() -> None:
+    async def go() -> list[int]:
+        workers = Workers(1)
+        try:
+            # DEPTH calls go to the worker, one more waits for it; the next are made here.
+            calls = [workers.run(pid_after, 0.3) for _ in range(DEPTH + 3)]
+            return list(await asyncio.gather(*calls))
+        finally:
+            workers.close()
+
+    pids = asyncio.run(go())
+    here = [p for p in pids if p == os.getpid()]
+    assert len(here) == 2 and len(set(pids)) == 2
+
+
+def test_a_worker_that_dies_leaves_its_calls_to_the_run() -> None:
+    async def go() -> tuple[list[int], bool]:
+        workers = Workers(1)
+        try:
+            first = await workers.run(pid_after, 0.0)
+            slow = [asyncio.ensure_future(workers.run(pid_after, 0.5)) for _ in range(3)]
+            await asyncio.sleep(0.1)
+            for worker in workers._workers:
+                worker.process.kill()
+                worker.process.join()
+            later = await asyncio.wait_for(asyncio.gather(*slow), 10)
+            after = await workers.run(pid_after, 0.0)
+            return [first, *later, after], all(not w.alive for w in workers._workers)
+        finally:
+            workers.close()
+
+    pids, all_dead = asyncio.run(go())
+    assert pids[0] != os.getpid()
+    assert pids[1:] == [os.getpid()] * 4  # done here once the worker was gone
+    assert all_dead
+
+
+def test_close_stops_every_worker_even_a_busy_one() -> None:
+    async def go() -> list[Any]:
+        workers = Workers(2)
+        workers.start()
+        processes = [w.process for w in workers._workers]
+        busy = asyncio.ensure_future(workers.run(pid_after, 30.0))
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        workers.close()
+        assert time.monotonic() - started < 5
+        busy.cancel()
+        return processes
+
+    processes = asyncio.run(go())
+    assert len(processes) == 2 and not any(p.is_alive() for p in processes)
+
+
+def test_a_cancelled_caller_does_not_disturb_the_next_calls() -> None:
+    async def go() -> list[int]:
+        workers = Workers(1)
+        try:
+            slow = asyncio.ensure_future(workers.run(pid_after, 0.3))
+            await asyncio.sleep(0.05)
+            slow.cancel()
+            return [await workers.run(square, n) for n in range(4)]
+        finally:
+            workers.close()
+
+    assert asyncio.run(go()) == [0, 1, 4, 9]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_workers_are_forked_only_from_a_process_with_one_thread() -> None:
+    import sys
+
+    single = threading.active_count() == 1  # other tests' servers may still be running
+    alone = workers_module._start_method()
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        with_thread = workers_module._start_method()
+    finally:
+        stop.set()
+        thread.join()
+    assert with_thread in ("forkserver", "spawn")
+    assert alone == ("fork" if sys.platform == "linux" and single else with_thread)
