@@ -1,4 +1,5 @@
-"""(a source's quotes, a Page) -> QuoteResults: the page's text, then each quote matched in it.
+"""(a source's quotes, a Page) -> QuoteResults: the page's text, then each quote matched in it;
+and for a live page, what state it is in.
 
 The part of a run that needs the CPU and no network: ``verify.Matcher`` runs it in worker
 processes for a run of many sources, so this module imports only the stages it needs (no HTTP
@@ -7,11 +8,33 @@ client, no sources loader), and the workers start fast.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .extract import hidden_texts, main_text, page_text
 from .match import Normalized, match_quote, norm, normalize
-from .models import Page, QuoteResult, Snapshot, Source, Text, Verdict, Where
+from .models import Page, QuoteResult, Snapshot, Source, SourceStatus, Text, Verdict, Where
+from .states import page_state, wants_probe
+
+Found = dict[int, QuoteResult] | str  # each quote's result, or why the page cannot be read
+
+
+@dataclass(frozen=True)
+class Looked:
+    """A live page looked at: whether its state needs the host's answer to a made-up URL (then
+    ``state`` is without it), its state, and the quotes matched in it."""
+
+    wants_probe: bool
+    state: tuple[SourceStatus, str | None]
+    found: Found
+
+
+def look_at(source: Source, page: Page, todo: list[int]) -> Looked:
+    """A live page's state (``states.page_state``, without the probe) and the quotes ``todo``
+    matched in it, in one call: the caller drops the matches when the state says the page is
+    not the one cited."""
+    return Looked(
+        wants_probe(page), page_state(page, None), match_page(source, page, Where.LIVE, None, todo)
+    )
 
 
 def ready() -> None:
@@ -22,7 +45,7 @@ def ready() -> None:
 
 def match_page(
     source: Source, page: Page, where: Where, snapshot: Snapshot | None, todo: list[int]
-) -> dict[int, QuoteResult] | str:
+) -> Found:
     """Match the quotes ``todo`` in a page: its visible text first, then the text a reader gets
     that the visible DOM lacks (JSON-LD, og:description, noscript); say for each verified
     passage whether it lies in the article's main text, and on which page of a PDF. A page

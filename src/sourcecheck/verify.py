@@ -35,7 +35,7 @@ from .errors import InputError
 from .extract import amp_url
 from .fetch import Fetcher, FetchSettings
 from .match import norm
-from .matching import match_page, ready
+from .matching import Found, Looked, look_at, match_page, ready
 from .models import (
     ArchiveMiss,
     Article,
@@ -56,7 +56,7 @@ from .models import (
     Where,
 )
 from .sources import load_sources
-from .states import page_state, probe_url, wants_probe
+from .states import page_state, probe_url
 from .workers import Workers
 
 _RANK = {Verdict.UNAVAILABLE: 0, Verdict.NOT_FOUND: 1, Verdict.ALTERED: 2, Verdict.VERIFIED: 3}
@@ -137,6 +137,13 @@ class Matcher:
         found: dict[int, QuoteResult] | str
         found = await self._workers.run(match_page, source, page, where, snapshot, todo)
         return found
+
+    async def look(self, source: Source, page: Page, todo: list[int]) -> Looked:
+        """``look_at``'s answer, from a worker if there are any."""
+        if self._workers is None:
+            return look_at(source, page, todo)
+        looked: Looked = await self._workers.run(look_at, source, page, todo)
+        return looked
 
     def close(self) -> None:
         if self._workers is not None:
@@ -263,12 +270,19 @@ async def check_source(
     # page, is read as no page (the archive is asked); a page that moved is read, and says so.
     live_state: tuple[SourceStatus, str | None] = (SourceStatus.OK, None)
     probe: Page | Unavailable | None = None
+    found_live: Found | None = None
     if isinstance(live, Page):
-        probe = await fetcher.probe(probe_url(live.url)) if wants_probe(live) else None
-        live_state = page_state(live, probe)
+        # The page's state and its quotes in one go (in a worker, for a run of many sources):
+        # the quotes found are dropped if the state says this is not the page cited.
+        looked = await matcher.look(source, live, list(range(len(results))))
+        live_state, found_live = looked.state, looked.found
+        if looked.wants_probe:
+            probe = await fetcher.probe(probe_url(live.url))
+            live_state = page_state(live, probe)
         state, why = live_state
         if state in (SourceStatus.SOFT_404, SourceStatus.BLOCKED):
             live = Unavailable(live.url, state, why or state, live.http_status, live.final_url)
+            found_live = None
 
     def merge(found: dict[int, QuoteResult]) -> None:
         for i, result in found.items():
@@ -278,11 +292,6 @@ async def check_source(
     def pending() -> list[int]:
         return [i for i, r in enumerate(results) if r.verdict is not Verdict.VERIFIED]
 
-    found_live = (
-        await matcher.match(source, live, Where.LIVE, None, list(range(len(results))))
-        if (isinstance(live, Page))
-        else None
-    )
     if isinstance(live, Page) and isinstance(found_live, str):  # e.g. a PDF with no text
         live = Unavailable(
             live.url, SourceStatus.ERROR, found_live, live.http_status, live.final_url

@@ -145,6 +145,9 @@ class Workers:
 
     def _answered(self, worker: _Worker) -> None:
         try:
+            # The loop may say "readable" for an answer that ``run`` has read meanwhile.
+            if not worker.alive or not worker.conn.poll(0):
+                return
             kind, value = worker.conn.recv()
         except (EOFError, OSError):  # it died: what it had not answered is done elsewhere
             self._queue.extendleft(reversed(worker.sent))

