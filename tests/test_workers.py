@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import threading
 import time
 from typing import Any
@@ -156,3 +157,31 @@ def test_workers_are_forked_only_from_a_process_with_one_thread() -> None:
         thread.join()
     assert with_thread in ("forkserver", "spawn")
     assert alone == ("fork" if sys.platform == "linux" and single else with_thread)
+
+
+@pytest.mark.skipif(not hasattr(signal, "alarm"), reason="SIGALRM turns a hang into a failure")
+def test_a_stale_readable_event_does_not_block_on_the_pipe() -> None:
+    # The loop may report a worker's pipe readable for an answer that ``run`` has read since.
+    class Hung(Exception):  # not an OSError, which would pass for a dead worker
+        pass
+
+    def hung(signum: int, frame: Any) -> None:
+        raise Hung("blocked reading a pipe with nothing in it")
+
+    async def go() -> int:
+        workers = Workers(1)
+        try:
+            answer = int(await workers.run(square, 4))
+            previous = signal.signal(signal.SIGALRM, hung)
+            signal.alarm(5)
+            try:
+                workers._answered(workers._workers[0])  # nothing to read: returns at once
+            finally:
+                signal.alarm(0)
+                signal.signal(signal.SIGALRM, previous)
+            assert workers._workers[0].alive
+            return answer + int(await workers.run(square, 2))
+        finally:
+            workers.close()
+
+    assert asyncio.run(go()) == 20
