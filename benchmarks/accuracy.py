@@ -633,7 +633,8 @@ async def run_pipeline(
         ),
     )
     fetch = FetchSettings(allow_private=True, max_concurrency=8, host_concurrency=8)
-    report = await verify(sources, Options(fetch=fetch, use_archive=False))
+    # workers=None: as the command line runs it (worker processes from 32 sources up).
+    report = await verify(sources, Options(fetch=fetch, use_archive=False, workers=None))
     # A source's results keep the order of its quotes; sources keep the order given.
     order = [i for idx in by_page.values() for i in idx]
     found = [q for result in report.results for q in result.quotes]

@@ -52,11 +52,11 @@ def _serve(conn: Connection, warm: Callable[[], None] | None) -> None:
             conn.send(("raised", RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
-# Calls sent to a worker before it has answered the first. This process reads answers between
-# its own tasks, which can keep it for tens of milliseconds; the worker needs enough calls in
-# hand not to sit idle meanwhile. Eight pages of the usual size (20-100 KB) fit in the buffer
-# of the socket pair under a Pipe (about 200 KB on Linux), so sending them seldom waits.
-DEPTH = 8
+# Calls a worker holds at once: the one it works on and the next, so that it need not wait for
+# this process to read an answer before it has more to do. More would leave this process idle
+# while the worker works through a backlog (a run of 8 sources at a time on real pages took
+# 16.8 s with 8, 11.0 s with 2); fewer would leave the worker idle between answers.
+DEPTH = 2
 
 
 def _start_method() -> str:
