@@ -580,8 +580,9 @@ def verify(
         typer.Option(
             min=0,
             show_default=False,
-            help="Worker processes that read pages' main text (default: up to 4, one core "
-            "left free, for 32 sources or more; 0: none, all in this process).",
+            help="Worker processes that read the pages: their text, the quotes in them, their "
+            "main text (default: up to 4, one core left free, for 32 sources or more; 0: none, "
+            "all in this process).",
         ),
     ] = None,
     every: Annotated[

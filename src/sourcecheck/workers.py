@@ -79,7 +79,7 @@ class _Worker:
 
 
 class Workers:
-    """``n`` worker processes (forkserver where there is one, else spawn), each running
+    """``n`` worker processes (see ``_start_method``), each running
     ``warm`` when it starts, and ``run(fn, *args)`` to call a module-level function in one."""
 
     def __init__(self, n: int, warm: Callable[[], None] | None = None) -> None:
