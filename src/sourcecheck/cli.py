@@ -116,6 +116,7 @@ def _run(lists: list[Sources], options: Options) -> tuple[Report, ...]:
     """
 
     import datetime as dt
+    import time
 
     from .models import Report
     from .verify import verify_many
@@ -160,15 +161,23 @@ def _run(lists: list[Sources], options: Options) -> tuple[Report, ...]:
         TextColumn("{task.description}"),
         console=Console(stderr=True),
         transient=True,
+        # Drawn at each update, by this thread: a run with one thread forks its workers.
+        auto_refresh=False,
     ) as progress:
         task = progress.add_task("", total=sum(len(s.sources) for s in lists))
 
+        drawn = [0.0]  # when the bar was last drawn: ten times a second at most
+
         def advance(n: int, result: SourceResult) -> None:
             keep(n, result)
-            progress.update(task, advance=1, description=result.source.id)
+            now = time.monotonic()
+            due = now - drawn[0] >= 0.1
+            if due:
+                drawn[0] = now
+            progress.update(task, advance=1, description=result.source.id, refresh=due)
 
         def wait(what: str, seconds: float) -> None:
-            progress.update(task, description=f"{what}: waiting {seconds:.0f} s")
+            progress.update(task, description=f"{what}: waiting {seconds:.0f} s", refresh=True)
 
         return _finish(verify_many(lists, options, on_result=advance, on_wait=wait), partial)
 
