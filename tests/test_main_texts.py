@@ -146,3 +146,37 @@ def test_the_workers_option(
     assert result.exit_code == 0, result.output
     automatic = verify_module._workers(MANY)
     assert started == [automatic if expected is None else expected]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a pseudo-terminal")
+def test_a_run_of_many_sources_in_a_terminal_draws_its_progress(
+    server: RouteServer, tmp_path: Path
+) -> None:
+    import pty
+    import subprocess
+
+    lines = ["sources:"]
+    for source in many_sources(server, "tty").sources:
+        lines += [f"  - id: {source.id}", f"    url: {source.url}", f"    quotes: ['{INSIDE}']"]
+    (tmp_path / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    command = [sys.executable, "-m", "sourcecheck", "verify", str(tmp_path / "sources.yaml")]
+    command += ["--allow-private", "--no-archive", "--no-cache", "-f", "json"]
+    mine, theirs = pty.openpty()  # stderr is a terminal: the progress bar is drawn
+    try:
+        run = subprocess.run(command, stdout=subprocess.PIPE, stderr=theirs, timeout=120)
+        os.close(theirs)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(mine, 65536)
+            except OSError:  # the terminal's other end is closed: all is read
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(mine)
+    assert run.returncode == 0, drawn[-500:]
+    assert b"checking sources" in drawn and b"Traceback" not in drawn
+    doc = json.loads(run.stdout)
+    assert doc["summary"]["verified"] == MANY
