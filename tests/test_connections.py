@@ -611,3 +611,53 @@ def test_a_connection_never_accepted_times_out() -> None:
     assert got.status is SourceStatus.ERROR
     assert got.reason == "timed out (ConnectTimeout)"
     assert took < 1.5
+
+
+def test_bytes_a_server_sent_on_an_idle_connection_are_never_read_as_an_answer() -> None:
+    # An unasked answer (or the tail of a body longer than its Content-Length) arrives while
+    # the connection is idle: asyncio takes it out of the socket at once, so the connection
+    # must be judged by what it holds as well as by a poll of its socket.
+    def answer(body: bytes) -> bytes:
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
+        return head.encode() + b"\r\n" + body
+
+    connections: list[asyncio.StreamWriter] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        first = len(connections) == 1
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                writer.write(answer(b"answer for " + head.split(b" ")[1]))
+                await writer.drain()
+                if first:
+                    first = False
+                    await asyncio.sleep(0.05)
+                    writer.write(answer(b"STALE: nobody asked"))
+                    await writer.drain()
+        writer.close()
+
+    async def run() -> tuple[Page | Unavailable, Page | Unavailable]:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            settings = FetchSettings(allow_private=True, total_timeout=5)
+            async with Fetcher(settings) as fetcher:
+                a = await fetcher.fetch(f"http://127.0.0.1:{port}/a")
+                await asyncio.sleep(0.3)  # the stale bytes arrive meanwhile
+                b = await fetcher.fetch(f"http://127.0.0.1:{port}/b")
+            return a, b
+        finally:
+            server.close()
+            for writer in connections:
+                writer.close()
+                with contextlib.suppress(ConnectionError):
+                    await writer.wait_closed()
+            await server.wait_closed()
+            await asyncio.sleep(0.05)  # the handlers see their ends
+
+    a, b = asyncio.run(run())
+    assert isinstance(a, Page) and a.body == b"answer for /a"
+    assert isinstance(b, Page) and b.body == b"answer for /b"
+    assert len(connections) == 2  # the connection with stale bytes was not used again

@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +34,33 @@ def fails(message: str) -> None:
 
 def unpicklable() -> Any:
     return lambda: None  # a lambda cannot be pickled
+
+
+class NeedsTwo(Exception):
+    """Pickled as NeedsTwo(*args) with one argument: it cannot be made again from its pickle."""
+
+    def __init__(self, a: str, b: str) -> None:
+        super().__init__(f"{a}/{b}")
+
+
+def raises_needs_two() -> None:
+    raise NeedsTwo("x", "y")
+
+
+def dies_in_a_worker(run_pid: int, tag: str) -> str:
+    if tag == "die" and os.getpid() != run_pid:
+        time.sleep(0.05)
+        os._exit(3)
+    return f"{tag} in {'run' if os.getpid() == run_pid else 'worker'}"
+
+
+def length(data: bytes) -> int:
+    return len(data)
+
+
+def many_bytes_after(seconds: float, n: int) -> bytes:
+    time.sleep(seconds)
+    return b"a" * n
 
 
 def test_calls_are_answered_by_a_worker_in_order() -> None:
@@ -160,13 +190,13 @@ def test_workers_are_forked_only_from_a_process_with_one_thread() -> None:
 
 
 @pytest.mark.skipif(not hasattr(signal, "alarm"), reason="SIGALRM turns a hang into a failure")
-def test_a_stale_readable_event_does_not_block_on_the_pipe() -> None:
+def test_a_stale_readable_event_does_not_block_on_the_socket() -> None:
     # The loop may report a worker's pipe readable for an answer that ``run`` has read since.
     class Hung(Exception):  # not an OSError, which would pass for a dead worker
         pass
 
     def hung(signum: int, frame: Any) -> None:
-        raise Hung("blocked reading a pipe with nothing in it")
+        raise Hung("blocked reading a socket with nothing in it")
 
     async def go() -> int:
         workers = Workers(1)
@@ -175,7 +205,7 @@ def test_a_stale_readable_event_does_not_block_on_the_pipe() -> None:
             previous = signal.signal(signal.SIGALRM, hung)
             signal.alarm(5)
             try:
-                workers._answered(workers._workers[0])  # nothing to read: returns at once
+                workers._read(workers._workers[0])  # nothing to read: returns at once
             finally:
                 signal.alarm(0)
                 signal.signal(signal.SIGALRM, previous)
@@ -185,3 +215,105 @@ def test_a_stale_readable_event_does_not_block_on_the_pipe() -> None:
             workers.close()
 
     assert asyncio.run(go()) == 20
+
+
+def test_an_answer_that_cannot_be_read_here_fails_its_own_call_only() -> None:
+    async def go() -> tuple[str, int]:
+        workers = Workers(1)
+        try:
+            first = asyncio.ensure_future(workers.run(raises_needs_two))
+            second = asyncio.ensure_future(workers.run(square, 7))
+            with pytest.raises(RuntimeError, match="cannot be read") as raised:
+                await first
+            return str(raised.value), int(await second)
+        finally:
+            workers.close()
+
+    reason, answer = asyncio.run(go())
+    assert "NeedsTwo" in reason and answer == 49
+
+
+def test_a_worker_that_dies_while_the_run_is_busy_loses_no_call() -> None:
+    async def go() -> list[str]:
+        workers = Workers(1)
+        workers.start()
+        try:
+            await workers.run(square, 1)  # the worker is up
+            me = os.getpid()
+            calls = [
+                asyncio.ensure_future(workers.run(dies_in_a_worker, me, tag))
+                for tag in ("one", "die", "three")
+            ]
+            await asyncio.sleep(0)  # the first two are sent, the third waits
+            time.sleep(0.5)  # this process busy while the worker answers, then dies
+            return list(await asyncio.wait_for(asyncio.gather(*calls), 10))
+        finally:
+            workers.close()
+
+    assert asyncio.run(go()) == ["one in worker", "die in run", "three in run"]
+
+
+def test_a_large_call_neither_stops_the_loop_nor_deadlocks() -> None:
+    page = b"x" * (20 * 2**20)  # far beyond a socket's buffer
+
+    async def go() -> tuple[list[Any], float]:
+        workers = Workers(1)
+        try:
+            await workers.run(square, 1)
+            gaps: list[float] = []
+
+            async def ticking() -> None:
+                last = time.monotonic()
+                for _ in range(150):
+                    await asyncio.sleep(0.01)
+                    now = time.monotonic()
+                    gaps.append(now - last)
+                    last = now
+
+            ticks = asyncio.ensure_future(ticking())
+            # The worker is busy, then answers with 1 MB while the 20 MB call is being sent.
+            busy = workers.run(many_bytes_after, 0.5, 2**20)
+            answers = await asyncio.wait_for(asyncio.gather(busy, workers.run(length, page)), 20)
+            await ticks
+            return [len(answers[0]), answers[1]], max(gaps)
+        finally:
+            workers.close()
+
+    answers, longest = asyncio.run(go())
+    assert answers == [2**20, len(page)]
+    assert longest < 0.4  # pickling 20 MB takes a moment; waiting for the worker does not
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="/proc, and forked workers")
+def test_workers_end_when_the_run_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent.parent)!r})\n"
+        "from sourcecheck.workers import Workers\n"
+        "from tests.test_workers import square\n"
+        "async def main():\n"
+        "    workers = Workers(2)\n"
+        "    await asyncio.gather(*(workers.run(square, n) for n in range(4)))\n"
+        "    print(*(w.process.pid for w in workers._workers), flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n",
+        encoding="utf-8",
+    )
+    with subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True) as run:
+        assert run.stdout is not None
+        pids = [int(p) for p in run.stdout.readline().split()]
+        run.send_signal(signal.SIGTERM)  # killed, as by a CI timeout: no close()
+        run.wait()
+        deadline = time.monotonic() + 5
+        while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(pids) == 2 and not any(_alive(p) for p in pids)
+        assert run.stdout.read() == ""  # the run's output is closed: no worker holds it open
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False

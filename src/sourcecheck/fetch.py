@@ -191,6 +191,11 @@ class _Socket(httpcore.AsyncNetworkStream):
         the server (or sent what it should not have), and is not used again."""
         if self._reader.at_eof() or self._writer.transport.is_closing():
             return True
+        # What the server sent while the connection was idle may already be out of the
+        # socket, in the reader's buffer (asyncio reads as soon as it can): a poll would miss
+        # it, and it would be read as the next request's answer.
+        if getattr(self._reader, "_buffer", b""):
+            return True
         sock = self._writer.get_extra_info("socket")
         if sock is None or sock.fileno() < 0:
             return True

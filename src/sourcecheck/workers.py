@@ -1,5 +1,5 @@
-"""Worker processes driven from the event loop: a call goes out on a pipe, its answer comes back
-on the same pipe, and the loop reads it when it arrives.
+"""Worker processes driven from the event loop: a call goes out on a socket, its answer comes
+back on the same socket, and the loop reads it when it arrives.
 
 Not ``concurrent.futures.ProcessPoolExecutor``: its answers pass through a thread of the run's
 process that must take the GIL for each one, and while the run's own thread is busy (fetching,
@@ -7,16 +7,22 @@ reading pages) that thread gets it only every 5 ms (Python's switch interval). 5
 3.5 s that way, where their work alone takes half of it. Here the loop reads each answer itself,
 and a worker is sent its next call as soon as it has answered.
 
-A worker that dies (or cannot start) leaves its call, and every later one, to the run's own
-process. Workers ignore Ctrl-C: the run stops them when it stops.
+The run's end of each socket never blocks: a call larger than the socket's buffer (a 20 MB page)
+is written as the worker reads it, and answers are read meanwhile, so neither side can wait on
+the other. A worker works with ``multiprocessing.Connection`` (blocking, the same framing).
+
+A worker that dies (or cannot start) leaves its calls, and every later one, to the run's own
+process. Workers ignore Ctrl-C, and end when the run closes its end of their socket, or dies.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import multiprocessing
+import pickle
 import signal
+import socket
+import struct
 import sys
 import threading
 from collections import deque
@@ -24,39 +30,70 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
-
-
-def _serve(conn: Connection, warm: Callable[[], None] | None) -> None:
-    """A worker's life: answer each call with ("ok", value) or ("raised", exception)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle
-    if warm is not None:
-        warm()
-    while True:
-        try:
-            call: Call | None = conn.recv()
-        except (EOFError, OSError):  # the run is gone
-            return
-        if call is None:
-            return
-        fn, args = call
-        try:
-            answer: tuple[str, Any] = ("ok", fn(*args))
-        except Exception as exc:  # the run's process raises it, as if called there
-            answer = ("raised", exc)
-        try:
-            conn.send(answer)
-        except Exception as exc:  # an answer that cannot be pickled
-            conn.send(("raised", RuntimeError(f"{type(exc).__name__}: {exc}")))
-
 
 # Calls a worker holds at once: the one it works on and the next, so that it need not wait for
 # this process to read an answer before it has more to do. More would leave this process idle
 # while the worker works through a backlog (a run of 8 sources at a time on real pages took
 # 16.8 s with 8, 11.0 s with 2); fewer would leave the worker idle between answers.
 DEPTH = 2
+
+
+def _serve(
+    conn: Connection, warm: Callable[[], None] | None, inherited: list[socket.socket]
+) -> None:
+    """A worker's life: answer each call with ("ok", value) or ("raised", exception), until
+    the run's end of the socket is closed."""
+    for other in inherited:  # the run's ends of the sockets, copied by fork: the run's alone
+        other.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle
+    if warm is not None:
+        warm()
+    while True:
+        try:
+            fn, args = conn.recv()
+        except (EOFError, OSError):  # the run is done, or gone
+            return
+        try:
+            answer: tuple[str, Any] = ("ok", fn(*args))
+        except Exception as exc:  # the run's process raises it, as if called there
+            answer = ("raised", exc)
+        try:
+            payload = ForkingPickler.dumps(answer)
+        except Exception as exc:  # an answer that cannot be pickled
+            payload = ForkingPickler.dumps(("raised", RuntimeError(f"{type(exc).__name__}: {exc}")))
+        try:
+            conn.send_bytes(payload)
+        except OSError:  # the run is gone
+            return
+
+
+def _frame(payload: bytes | memoryview) -> bytes:
+    """A message as ``Connection.recv_bytes`` reads it: its length, then itself."""
+    if len(payload) > 0x7FFFFFFF:
+        return struct.pack("!i", -1) + struct.pack("!Q", len(payload)) + payload
+    return struct.pack("!i", len(payload)) + payload
+
+
+def _unframe(buffer: bytearray) -> bytes | None:
+    """The first whole message in ``buffer``, taken out of it; None if none is whole yet."""
+    if len(buffer) < 4:
+        return None
+    (size,) = struct.unpack("!i", buffer[:4])
+    head = 4
+    if size == -1:
+        if len(buffer) < 12:
+            return None
+        (size,) = struct.unpack("!Q", buffer[4:12])
+        head = 12
+    if len(buffer) < head + size:
+        return None
+    payload = bytes(buffer[head : head + size])
+    del buffer[: head + size]
+    return payload
 
 
 def _start_method() -> str:
@@ -73,14 +110,17 @@ def _start_method() -> str:
 @dataclass(eq=False)
 class _Worker:
     process: BaseProcess
-    conn: Connection
+    sock: socket.socket  # the run's end, non-blocking
     sent: deque[tuple[Call, asyncio.Future[Any]]] = field(default_factory=deque)  # unanswered
+    out: bytearray = field(default_factory=bytearray)  # calls not yet written
+    into: bytearray = field(default_factory=bytearray)  # answers not yet whole
+    writing: bool = False  # the loop is told to call back when the socket takes more
     alive: bool = True
 
 
 class Workers:
-    """``n`` worker processes (see ``_start_method``), each running
-    ``warm`` when it starts, and ``run(fn, *args)`` to call a module-level function in one."""
+    """``n`` worker processes (see ``_start_method``), each running ``warm`` when it starts,
+    and ``run(fn, *args)`` to call a module-level function in one."""
 
     def __init__(self, n: int, warm: Callable[[], None] | None = None) -> None:
         self._n, self._warm = n, warm
@@ -92,18 +132,25 @@ class Workers:
         """Start the workers now, so that they are ready when the first call comes."""
         if len(self._workers) >= self._n:
             return
-        context = multiprocessing.get_context(_start_method())
+        method = _start_method()
+        context = multiprocessing.get_context(method)
         while len(self._workers) < self._n:
-            mine, theirs = context.Pipe()
+            mine, theirs = socket.socketpair()
+            child = Connection(theirs.detach())
+            # A forked worker gets a copy of every socket of the run: it closes the run's ends.
+            inherited = [w.sock for w in self._workers] + [mine] if method == "fork" else []
             process: BaseProcess = context.Process(  # type: ignore[attr-defined]
-                target=_serve, args=(theirs, self._warm), daemon=True
+                target=_serve, args=(child, self._warm, inherited), daemon=True
             )
             try:
                 process.start()
             except OSError:  # no process to be had: the run does the work itself
+                mine.close()
                 self._n = len(self._workers)
                 break
-            theirs.close()
+            finally:
+                child.close()  # the worker's end is the worker's alone: its death is an EOF
+            mine.setblocking(False)
             self._workers.append(_Worker(process, mine))
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -114,10 +161,11 @@ class Workers:
             self._loop = loop
             for worker in self._workers:
                 if worker.alive:
-                    loop.add_reader(worker.conn.fileno(), self._answered, worker)
+                    worker.writing = False
+                    loop.add_reader(worker.sock.fileno(), self._read, worker)
         for worker in self._workers:  # answers that came during this loop turn: read now
-            while worker.alive and worker.sent and worker.conn.poll(0):
-                self._answered(worker)
+            self._read(worker)
+        self._queue = deque(q for q in self._queue if not q[1].done())
         if len(self._queue) >= sum(w.alive for w in self._workers):
             # Every worker has its next calls already: this process makes this one itself
             # rather than wait.
@@ -131,30 +179,58 @@ class Workers:
         for worker in self._workers:
             while worker.alive and len(worker.sent) < DEPTH and self._queue:
                 call, future = self._queue.popleft()
-                if future.cancelled():
+                if future.done():
                     continue
-                try:
-                    worker.conn.send(call)
-                except OSError:  # it died: the call goes back to the queue
-                    self._queue.appendleft((call, future))
-                    self._lost(worker)
-                    break
+                worker.out += _frame(ForkingPickler.dumps(call))
                 worker.sent.append((call, future))
+                self._write(worker)
         if not any(w.alive for w in self._workers):
             self._run_here()
 
-    def _answered(self, worker: _Worker) -> None:
-        try:
-            # The loop may say "readable" for an answer that ``run`` has read meanwhile.
-            if not worker.alive or not worker.conn.poll(0):
+    def _write(self, worker: _Worker) -> None:
+        """Write what the socket takes now; the loop calls back when it takes more."""
+        while worker.alive and worker.out:
+            try:
+                written = worker.sock.send(worker.out)
+            except BlockingIOError:
+                break
+            except OSError:  # it died
+                self._lost(worker)
+                self._dispatch()
                 return
-            kind, value = worker.conn.recv()
-        except (EOFError, OSError):  # it died: what it had not answered is done elsewhere
-            self._queue.extendleft(reversed(worker.sent))
-            self._lost(worker)
-            self._dispatch()
+            del worker.out[:written]
+        if self._loop is None or not worker.alive or worker.writing == bool(worker.out):
             return
+        worker.writing = bool(worker.out)
+        if worker.writing:
+            self._loop.add_writer(worker.sock.fileno(), self._write, worker)
+        else:
+            self._loop.remove_writer(worker.sock.fileno())
+
+    def _read(self, worker: _Worker) -> None:
+        """Take in every answer there is to read now (none may be: the loop can say
+        "readable" for what ``run`` has read meanwhile)."""
+        while worker.alive:
+            try:
+                chunk = worker.sock.recv(1 << 16)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:  # it died
+                self._lost(worker)
+                self._dispatch()
+                return
+            worker.into += chunk
+            while worker.alive and (payload := _unframe(worker.into)) is not None:
+                self._answer(worker, payload)
+
+    def _answer(self, worker: _Worker, payload: bytes) -> None:
         _, future = worker.sent.popleft()
+        try:
+            kind, value = pickle.loads(payload)
+        except Exception as exc:  # e.g. an exception that cannot be made again here
+            kind, value = "raised", RuntimeError(f"an answer that cannot be read: {exc!r}")
         if not future.done():
             if kind == "ok":
                 future.set_result(value)
@@ -163,13 +239,16 @@ class Workers:
         self._dispatch()
 
     def _lost(self, worker: _Worker) -> None:
+        """A worker gone: what it had not answered is done elsewhere."""
         if not worker.alive:
             return
         worker.alive = False
+        self._queue.extendleft(reversed(worker.sent))
         worker.sent.clear()
         if self._loop is not None:
-            self._loop.remove_reader(worker.conn.fileno())
-        worker.conn.close()
+            self._loop.remove_reader(worker.sock.fileno())
+            self._loop.remove_writer(worker.sock.fileno())
+        worker.sock.close()
 
     def _run_here(self) -> None:
         """No worker is left: the queued calls are made in this process."""
@@ -183,12 +262,10 @@ class Workers:
                 future.set_exception(exc)
 
     def close(self) -> None:
-        """Stop every worker (a busy one is given a second, then terminated)."""
+        """Stop every worker: the run's end of its socket closed, it ends when it is idle (a
+        busy one is given a second, then terminated). Calls not answered are cancelled."""
         for worker in self._workers:
-            if worker.alive:
-                with contextlib.suppress(OSError):  # gone already
-                    worker.conn.send(None)
-                self._lost(worker)
+            self._lost(worker)
         for worker in self._workers:
             worker.process.join(1.0)
             if worker.process.is_alive():
