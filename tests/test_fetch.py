@@ -496,6 +496,14 @@ def test_redirects_are_given_up_at_the_limit(
         "2001:db8::1",  # documentation
         "::ffff:127.0.0.1",  # IPv4-mapped loopback
         "::ffff:10.0.0.1",
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b:1::a00:1",  # local-use NAT64
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+        "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "::ffff:0:7f00:1",  # IPv4-translated 127.0.0.1
+        "fec0::1",  # site-local
     ],
 )
 def test_non_public_addresses(address: str) -> None:
@@ -503,7 +511,16 @@ def test_non_public_addresses(address: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "address", ["8.8.8.8", "1.1.1.1", "172.32.0.1", "2606:4700::1111", "::ffff:8.8.8.8"]
+    "address",
+    [
+        "8.8.8.8",
+        "1.1.1.1",
+        "172.32.0.1",
+        "2606:4700::1111",
+        "::ffff:8.8.8.8",
+        "64:ff9b::808:808",  # NAT64 of 8.8.8.8
+        "2002:808:808::1",  # 6to4 of 8.8.8.8
+    ],
 )
 def test_public_addresses(address: str) -> None:
     assert is_public_address(address) is True

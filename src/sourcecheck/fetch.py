@@ -108,11 +108,29 @@ class AddressRefused(Exception):
         self.address = address
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address a gateway may reach: NAT64 (well-known
+# and local-use), IPv4-compatible, IPv4-translated (SIIT).
+_CARRIES_IPV4 = tuple(
+    ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96")
+)
+
+
 def is_public_address(address: str) -> bool:
-    """Whether an IP address is globally routable (not private, loopback, link-local, ...)."""
+    """Whether an IP address is globally routable (not private, loopback, link-local, ...).
+
+    An IPv6 address that carries an IPv4 address (mapped, 6to4, NAT64, IPv4-compatible or
+    -translated) is judged by that address too: through a gateway it may reach it."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = ip.ipv4_mapped or ip.sixtofour
+        if carried is None and any(ip in net for net in _CARRIES_IPV4):
+            carried = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if carried is not None and not is_public_address(str(carried)):
+            return False
+        if ip.is_site_local:  # fec0::/10, deprecated but routed by some networks
+            return False
+        if ip.ipv4_mapped is not None:
+            return True
     return ip.is_global and not ip.is_multicast
 
 
