@@ -661,3 +661,52 @@ def test_bytes_a_server_sent_on_an_idle_connection_are_never_read_as_an_answer()
     assert isinstance(a, Page) and a.body == b"answer for /a"
     assert isinstance(b, Page) and b.body == b"answer for /b"
     assert len(connections) == 2  # the connection with stale bytes was not used again
+
+
+@pytest.mark.parametrize("kind", ["gzip-bomb", "raw-over-limit"])
+def test_a_followed_redirects_body_is_held_to_the_limit(kind: str) -> None:
+    import resource
+    import zlib
+
+    if kind == "gzip-bomb":  # 0.5 MB on the wire, 512 MB once inflated
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+        body = b"".join(packer.compress(bytes(2**20)) for _ in range(512)) + packer.flush()
+        encoding = b"Content-Encoding: gzip\r\n"
+    else:  # plain bytes, twice the limit
+        body, encoding = b"x" * (2 * 2**20), b""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            head = await reader.readuntil(b"\r\n\r\n")
+            if head.split(b" ")[1] == b"/start":
+                writer.write(
+                    b"HTTP/1.1 302 Found\r\nLocation: /end\r\n" + encoding
+                    + b"Content-Length: %d\r\n\r\n" % len(body) + body
+                )  # fmt: skip
+            else:
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
+                writer.write(b"Content-Length: 2\r\n\r\nok")
+            await writer.drain()
+        writer.close()
+
+    async def run() -> Page | Unavailable:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            settings = FetchSettings(allow_private=True, max_bytes=2**20, total_timeout=10)
+            async with Fetcher(settings) as fetcher:
+                return await fetcher.fetch(f"http://127.0.0.1:{port}/start")
+        finally:
+            server.close()
+            await server.wait_closed()
+            await asyncio.sleep(0.05)
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    got = asyncio.run(run())
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    if kind == "gzip-bomb":  # the body is thrown away as it came: never inflated
+        assert isinstance(got, Page) and got.body == b"ok"
+    else:
+        assert isinstance(got, Unavailable) and got.status is SourceStatus.ERROR
+        assert got.reason == "a redirect's body is larger than the 1,048,576 byte limit"
+    assert grown_mib < 100, f"{grown_mib:.0f} MiB"

@@ -11,6 +11,7 @@ the connection (DNS rebinding).
 
 Under the client, transports stack up (outermost first)::
 
+    _RedirectBodies  the body of a redirect that is followed: as sent, up to the size limit
     _Recorder        keeps every exchange, for --warc
     _LiveCache       live pages from the on-disk cache, revalidated when older than --max-age
     network          the guarded network; or _Refuse (--offline), or _Replay (--replay)
@@ -826,6 +827,60 @@ class _LiveCache(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+class RedirectTooLarge(Exception):
+    """A redirect that is followed, whose body runs past the byte limit."""
+
+
+_FOLLOWED = "sourcecheck.followed"  # a request's extension: its redirects are followed
+
+
+class _RedirectBodies(httpx.AsyncBaseTransport):
+    """The body of a redirect that the client follows, as it comes (not decoded) and at most
+    ``limit`` bytes of it.
+
+    httpx reads such a body whole, and decodes it, before it follows the redirect, outside the
+    limit and the bomb-safe decoding a page's body goes through: a 302 carrying 0.5 MB of gzip
+    took 1 GB. The body is thrown away; the layers below (the cache, the WARC) see it as sent."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, limit: int) -> None:
+        self._inner, self._limit = inner, limit
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        followed = request.extensions.get(_FOLLOWED) and response.status_code in _REDIRECTS
+        if not followed or "location" not in response.headers:
+            return response
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            response.status_code,
+            headers=[(k, v) for k, v in response.headers.raw if k.lower() != b"content-encoding"],
+            stream=_Capped(response.stream, self._limit),
+            extensions=response.extensions,
+            request=request,
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class _Capped(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream, limit: int) -> None:
+        self._inner, self._limit = inner, limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        seen = 0
+        async for chunk in self._inner:
+            seen += len(chunk)
+            if seen > self._limit:
+                raise RedirectTooLarge(
+                    f"a redirect's body is larger than the {self._limit:,} byte limit"
+                )
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 class _Recorder(httpx.AsyncBaseTransport):
     """Keeps every exchange whose answer was read to its end, in the order they ended."""
 
@@ -919,7 +974,9 @@ class Fetcher:
         if cache is not None and cache.directory is not None and replay is None:
             network = self._live = _LiveCache(network, cache, s.max_age, s.offline, clock)
         self._recorder = _Recorder(network, clock) if record else None
-        self._transport: httpx.AsyncBaseTransport = self._recorder or network
+        self._transport: httpx.AsyncBaseTransport = _RedirectBodies(
+            self._recorder or network, s.max_bytes
+        )
         self._client: httpx.AsyncClient | None = None
         self._global: asyncio.Semaphore | None = None
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -1037,6 +1094,8 @@ class Fetcher:
         except AddressRefused as exc:
             reason = f"refused: {exc} (allow with --allow-private)"
             return Unavailable(url, SourceStatus.ERROR, reason), False
+        except RedirectTooLarge as exc:
+            return Unavailable(url, SourceStatus.ERROR, str(exc)), False
         except httpx.TooManyRedirects:
             reason = f"more than {s.max_redirects} redirects"
             return Unavailable(url, SourceStatus.ERROR, reason), False
@@ -1122,6 +1181,8 @@ class Fetcher:
         extensions: dict[str, Any] | None,
     ) -> Response | Unavailable:
         limit = self.settings.max_bytes
+        if follow_redirects:
+            extensions = {**(extensions or {}), _FOLLOWED: True}
         async with client.stream(
             method,
             url,
