@@ -710,3 +710,21 @@ def test_a_followed_redirects_body_is_held_to_the_limit(kind: str) -> None:
         assert isinstance(got, Unavailable) and got.status is SourceStatus.ERROR
         assert got.reason == "a redirect's body is larger than the 1,048,576 byte limit"
     assert grown_mib < 100, f"{grown_mib:.0f} MiB"
+
+
+def test_a_dns_lookup_that_hangs_is_a_connect_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The resolver is the one thing here that cannot be a real server: it is made to hang.
+    async def hanging(self: asyncio.AbstractEventLoop, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(30)
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", hanging)
+
+    async def run() -> Page | Unavailable:
+        settings = FetchSettings(connect_timeout=0.3, read_timeout=5, total_timeout=10)
+        async with Fetcher(settings) as fetcher:
+            return await fetcher.fetch("http://slow-dns.example/")
+
+    started = time.monotonic()
+    got = asyncio.run(run())
+    assert isinstance(got, Unavailable) and got.reason == "timed out (ConnectTimeout)"
+    assert time.monotonic() - started < 2

@@ -250,7 +250,10 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
             return await _connect(host, port, timeout)
         loop = asyncio.get_running_loop()
         try:
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            async with asyncio.timeout(timeout):  # the lookup is part of connecting
+                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"DNS lookup of {host} over {timeout} s") from None
         except socket.gaierror as exc:
             raise httpcore.ConnectError(f"DNS lookup failed for {host}: {exc.strerror}") from exc
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
