@@ -165,8 +165,8 @@ class Workers:
                     loop.add_reader(worker.sock.fileno(), self._read, worker)
         for worker in self._workers:  # answers that came during this loop turn: read now
             self._read(worker)
-        self._queue = deque(q for q in self._queue if not q[1].done())
-        if len(self._queue) >= sum(w.alive for w in self._workers):
+        waiting = sum(not future.done() for _, future in self._queue)
+        if waiting >= sum(w.alive for w in self._workers):
             # Every worker has its next calls already: this process makes this one itself
             # rather than wait.
             return fn(*args)
