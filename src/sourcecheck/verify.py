@@ -78,9 +78,10 @@ class Options:
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     warc: Path | None = None  # write every exchange of the run to this WARC
     replay: Path | None = None  # answer every request from this WARC: no network, no cache
-    # Worker processes for pages' main text: 0, none (this process); None, as many as the run
-    # wants (see _workers). The command line asks for None; a library caller chooses, since
-    # a worker imports the caller's main module again (a script needs its __main__ guard).
+    # Worker processes that read the pages: 0, none (this process); None, as many as the run
+    # wants (see _workers). The command line asks for None; a library caller chooses, since a
+    # worker started without fork imports the caller's main module again (a script needs its
+    # __main__ guard), and a forked one is a copy of the caller's process.
     workers: int | None = 0
 
 
@@ -146,6 +147,7 @@ class Matcher:
         return looked
 
     def close(self) -> None:
+        """Stop the workers, if any; later pages are matched in this process."""
         if self._workers is not None:
             workers, self._workers = self._workers, None
             workers.close()
