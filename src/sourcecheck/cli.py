@@ -272,13 +272,8 @@ TimeoutOpt = Annotated[
 
 
 def _load(sources_file: Path) -> Sources:
-    from .errors import SourcecheckError
-    from .sources import load_sources
-
-    try:
-        return load_sources(sources_file)
-    except SourcecheckError as exc:
-        raise _fail(exc.lines()) from None
+    """One sources file read and checked (see ``_load_all``)."""
+    return _load_all([sources_file])[0]
 
 
 SOURCES_NAMES = ("sources.yaml", "sources.yml", "*.sources.yaml", "*.sources.yml")

@@ -118,39 +118,30 @@ class Archives:
 
 
 class Matcher:
-    """Where pages are matched (``match_page``): in this process, or, for a run of many
-    sources, in ``workers`` worker processes, so that the pages' text, its normalizing, the
-    matching and trafilatura's main text (25-40 ms a real page) run on other cores while this
-    one fetches."""
+    """Where pages are read (``look_at``, ``match_page``): in this process, or, for a run of
+    many sources, in ``workers`` worker processes, so that the pages' state, text, its
+    normalizing, the matching and trafilatura's main text (25-40 ms a real page) run on other
+    cores while this one fetches. With no worker, ``Workers.run`` calls in this process."""
 
     def __init__(self, workers: int = 0) -> None:
-        self._workers: Workers | None = None
-        if workers > 0:
-            self._workers = Workers(workers, warm=ready)
-            self._workers.start()  # now, not with the first page
+        self._workers = Workers(workers, warm=ready)
+        self._workers.start()  # now, not with the first page
 
     async def match(
         self, source: Source, page: Page, where: Where, snapshot: Snapshot | None, todo: list[int]
-    ) -> dict[int, QuoteResult] | str:
-        """``match_page``'s answer, from a worker if there are any."""
-        if self._workers is None:
-            return match_page(source, page, where, snapshot, todo)
-        found: dict[int, QuoteResult] | str
-        found = await self._workers.run(match_page, source, page, where, snapshot, todo)
+    ) -> Found:
+        """``match_page``'s answer."""
+        found: Found = await self._workers.run(match_page, source, page, where, snapshot, todo)
         return found
 
     async def look(self, source: Source, page: Page, todo: list[int]) -> Looked:
-        """``look_at``'s answer, from a worker if there are any."""
-        if self._workers is None:
-            return look_at(source, page, todo)
+        """``look_at``'s answer."""
         looked: Looked = await self._workers.run(look_at, source, page, todo)
         return looked
 
     def close(self) -> None:
-        """Stop the workers, if any; later pages are matched in this process."""
-        if self._workers is not None:
-            workers, self._workers = self._workers, None
-            workers.close()
+        """Stop the workers, if any; later pages are read in this process."""
+        self._workers.close()
 
 
 # Sources in a run from which pages are matched in worker processes.

@@ -148,7 +148,7 @@ def to_json(doc: object) -> str:
         # orjson writes the same text as json.dumps(indent=2) 20-30 times faster (Python's
         # json indents in pure Python: 56 ms for the report of 500 sources, 0.2 s for 2,000).
         text = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode()
-    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate (JSON-LD's "\ud800")
+    except orjson.JSONEncodeError:  # a lone surrogate, which orjson refuses
         text = json.dumps(doc, indent=2, ensure_ascii=False)
     text = _JSON_RAW.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
     return redact_text(text) + "\n"
